@@ -1,0 +1,79 @@
+"""Command line: ``photorestore`` opens the GUI; subcommands run the same core headless."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from app import __version__
+
+SUBCOMMANDS = ("run", "models", "ops", "analyze", "compare", "eval")
+FORMATS = ("jpg", "png", "png16", "tiff16")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="photorestore", description="Restore photos: denoise, deblur, low light.")
+    p.add_argument("--version", action="version", version=f"photorestore {__version__}")
+    p.add_argument("--selftest", action="store_true", help="decode, run every available op, export; exit 0 if OK")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command")
+
+    r = sub.add_parser("run", help="process files headless")
+    r.add_argument("inputs", nargs="+", help="RAW or raster files")
+    r.add_argument("-o", "--outdir", required=True, help="output folder (created if missing)")
+    r.add_argument("--op", action="append", default=[], metavar="NAME[:key=value,...]",
+                   help="an op to run, in order; repeatable (see `photorestore ops`)")
+    r.add_argument("--recipe", help="a recipe JSON saved by the app (its ops run before any --op)")
+    r.add_argument("--format", choices=FORMATS, default=None, help="output format (default: jpg; tiff16 for RAW)")
+    r.add_argument("--quality", type=int, default=92, help="JPEG quality 1-100")
+    r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    r.add_argument("--tile", type=int, default=None, help="tile edge in pixels (default: from free memory)")
+    r.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the inputs)")
+    r.add_argument("--strip-metadata", action="store_true", help="do not copy EXIF to the outputs")
+
+    sub.add_parser("models", help="list registered models and their state")
+    sub.add_parser("ops", help="list ops and their parameters")
+    a = sub.add_parser("analyze", help="estimate noise, blur, exposure, JPEG blockiness; propose a recipe")
+    a.add_argument("file")
+    c = sub.add_parser("compare", help="PSNR/SSIM between two images")
+    c.add_argument("a")
+    c.add_argument("b")
+    e = sub.add_parser("eval", help="quality benchmark on the validation splits (bench/quality.py)")
+    e.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:
+        return _gui(argv)  # `photorestore photo.CR2` opens it in the app
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if args.selftest:
+        from app.selftest import selftest
+
+        return selftest()
+    if args.command is None:
+        return _gui([])
+    from app import cli_commands
+
+    return getattr(cli_commands, f"cmd_{args.command}")(args)
+
+
+def _gui(paths: list[str]) -> int:
+    try:
+        from app.gui.app import run_gui
+    except ImportError as exc:  # PySide6 missing or broken: say so instead of a traceback
+        print(f"photorestore: the GUI cannot start ({exc}); use `photorestore run ...`", file=sys.stderr)
+        return 2
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        print(f"photorestore: no such file: {missing[0]}", file=sys.stderr)
+        return 2
+    return run_gui(paths)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""Implementations of the CLI subcommands (argparse lives in cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from app.cli_progress import ProgressBar
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def build_steps(args: argparse.Namespace) -> list:
+    from app.core.pipeline import Recipe, parse_op_arg
+
+    steps = list(Recipe.load(args.recipe).steps) if args.recipe else []
+    steps += [parse_op_arg(text) for text in args.op]
+    return steps
+
+
+def output_path(src: Path, outdir: Path, fmt: str, taken: set[Path]) -> Path:
+    ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif"}[fmt]
+    out = outdir / (src.stem + ext)
+    if out in taken:  # a.jpg and a.png in one batch must not write the same file
+        out = outdir / f"{src.stem}-{src.suffix.lstrip('.').lower()}{ext}"
+    taken.add(out)
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.core.context import Cancelled, RunContext
+    from app.core.io import ImageIOError, load_image, save_image
+    from app.core.pipeline import OpUnavailableError, Pipeline, RecipeError
+
+    try:
+        steps = build_steps(args)
+    except RecipeError as exc:
+        _err(f"photorestore: {exc}")
+        return 2
+    outdir = Path(args.outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _err(f"photorestore: cannot create output folder {outdir}: {exc.strerror}")
+        return 2
+    inputs = [Path(p) for p in args.inputs]
+    protect = [p.resolve() for p in inputs if p.exists()]
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    pipeline = Pipeline()
+    failed, taken = 0, set()
+    try:
+        for src in inputs:
+            if cancel.is_set():
+                break
+            bar = ProgressBar(src.name)
+            ctx = RunContext(bar, cancel, device=args.device, tile=args.tile)
+            try:
+                image = load_image(src)
+                fmt = args.format or ("tiff16" if image.raw is not None else "jpg")
+                dest = output_path(src, outdir, fmt, taken)
+                result = pipeline.run(image, steps, ctx, use_cache=False)
+                del image
+                save_image(result, dest, format=fmt, quality=args.quality, overwrite=args.overwrite,
+                           keep_metadata=not args.strip_metadata, protect=protect)
+                bar.close()
+                for note in ctx.warnings:
+                    _err(f"{src.name}: note: {note}")
+                print(f"{src.name} -> {dest}")
+            except Cancelled:
+                bar.close()
+                _err(f"{src.name}: cancelled")
+                failed += 1
+                break
+            except (ImageIOError, OpUnavailableError, RecipeError, ValueError) as exc:
+                bar.close()
+                _err(f"{src.name}: error: {exc}")
+                failed += 1
+            except MemoryError:
+                bar.close()
+                _err(f"{src.name}: error: out of memory (try a smaller --tile)")
+                failed += 1
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+                bar.close()
+                _err(f"{src.name}: error: {type(exc).__name__}: {exc}")
+                failed += 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if cancel.is_set():
+        return 130
+    return 1 if failed else 0
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    from app.core.ops import all_ops, param_specs
+
+    for op in all_ops():
+        ok, why = op.availability()
+        state = "" if ok else f"  [unavailable: {why}]"
+        print(f"{op.id:14s} {op.label}{state}")
+        if op.description:
+            print(f"{'':14s} {op.description}")
+        for s in param_specs(op.Params):
+            rng = f" [{s.min:g}..{s.max:g}]" if s.min is not None and s.max is not None else ""
+            ch = f" {{{'|'.join(s.choices)}}}" if s.choices else ""
+            print(f"{'':16s}{s.name}={s.default}{rng}{ch}  {s.label}" + (f" - {s.help}" if s.help else ""))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from app.core.models.registry import descriptors, model_state
+
+    rows = [(d.id, model_state(d.id)) for d in descriptors()]
+    if not rows:
+        print("no models registered")
+    for mid, state in rows:
+        print(f"{mid:28s} {state.name:10s} {state.message}")
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from app.core.io import ImageIOError, load_image
+    from app.core.metrics.analysis import analyze_image, format_analysis
+    from app.core.metrics.recipe_auto import propose_recipe
+    from app.core.pipeline import Pipeline
+
+    try:
+        image = Pipeline().run(load_image(args.file), [])
+    except ImageIOError as exc:
+        _err(f"{Path(args.file).name}: error: {exc}")
+        return 1
+    result = analyze_image(image.data)
+    print(format_analysis(result))
+    print("proposed recipe:")
+    for op_id, params in propose_recipe(result):
+        print(f"  --op {op_id}" + (":" + ",".join(f"{k}={v}" for k, v in params.items()) if params else ""))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from app.core.io import ImageIOError
+    from app.core.metrics.compare import compare
+
+    try:
+        result = compare(args.a, args.b)
+    except (ImageIOError, ValueError) as exc:
+        _err(f"photorestore compare: {exc}")
+        return 1
+    for key, value in result.items():
+        print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import runpy
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "quality.py"
+    if not bench.exists():
+        _err("photorestore eval needs a source checkout (bench/quality.py)")
+        return 2
+    sys.argv = [str(bench), *args.rest]
+    runpy.run_path(str(bench), run_name="__main__")
+    return 0

@@ -1,0 +1,94 @@
+"""RunContext: progress, cancellation and run settings passed to every long core function.
+
+Core code reports progress as a fraction of *its own* work; ``sub(a, b)`` maps a child's
+[0, 1] onto the parent's [a, b], so nested steps (op -> stage -> tile) compose without
+knowing about each other. Cancellation is cooperative: call ``check_cancelled()`` between
+tiles; it raises :class:`Cancelled`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+log = logging.getLogger("photorestore")
+
+ProgressCallback = Callable[[float, str], None]
+
+
+class Cancelled(Exception):
+    """Raised inside a run when the user cancelled it."""
+
+
+class RunContext:
+    """Progress/cancel plumbing plus the user's device and tiling choices.
+
+    Args:
+        on_progress: called with (fraction in [0, 1], text) from the working thread.
+        cancel_event: shared flag; setting it makes the next ``check_cancelled`` raise.
+        device: "auto", "cpu", "cuda" or "mps".
+        tile: tile edge in pixels, or None to choose from free memory.
+        preview: True for the downscaled interactive path (ops may pick cheaper settings).
+    """
+
+    def __init__(
+        self,
+        on_progress: ProgressCallback | None = None,
+        cancel_event: threading.Event | None = None,
+        *,
+        device: str = "auto",
+        tile: int | None = None,
+        preview: bool = False,
+        _span: tuple[float, float] = (0.0, 1.0),
+        _root: RunContext | None = None,
+    ) -> None:
+        self._on_progress = on_progress
+        self.cancel_event = cancel_event if cancel_event is not None else threading.Event()
+        self.device = device
+        self.tile = tile
+        self.preview = preview
+        self._span = _span
+        self._root = _root or self
+        self.warnings: list[str] = [] if _root is None else _root.warnings
+        self.started = time.monotonic()
+        self.last_fraction = 0.0
+
+    def progress(self, fraction: float, text: str = "") -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        a, b = self._span
+        value = a + (b - a) * fraction
+        root = self._root
+        root.last_fraction = max(root.last_fraction, value)
+        if root._on_progress is not None:
+            root._on_progress(root.last_fraction, text)
+
+    def sub(self, start: float, end: float) -> RunContext:
+        a, b = self._span
+        child = RunContext(
+            self._root._on_progress,
+            self.cancel_event,
+            device=self.device,
+            tile=self.tile,
+            preview=self.preview,
+            _span=(a + (b - a) * start, a + (b - a) * end),
+            _root=self._root,
+        )
+        return child
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def check_cancelled(self) -> None:
+        if self.cancel_event.is_set():
+            raise Cancelled("cancelled by the user")
+
+    def warn(self, message: str) -> None:
+        """Record a non-fatal note the UI/CLI shows after the run (e.g. a fallback taken)."""
+        log.warning(message)
+        self.warnings.append(message)

@@ -1,0 +1,33 @@
+"""Row-band processing for classical per-pixel ops: bounded temporaries, progress, cancellation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from app.core.context import RunContext
+
+
+def map_rows(fn: Callable[[np.ndarray], np.ndarray], data: np.ndarray, ctx: RunContext,
+             *, rows: int = 256, halo: int = 0) -> np.ndarray:
+    """Apply ``fn`` to horizontal bands of ``data`` (H, W, C) and assemble a new array.
+
+    ``halo`` extra rows are given to ``fn`` on each side (for neighbourhood filters) and cut
+    from its output, so bands join without seams as long as the filter radius <= halo.
+    """
+    h = data.shape[0]
+    out: np.ndarray | None = None
+    for y0 in range(0, h, rows):
+        ctx.check_cancelled()
+        y1 = min(h, y0 + rows)
+        a, b = max(0, y0 - halo), min(h, y1 + halo)
+        band = fn(data[a:b])
+        if band.ndim == 2:
+            band = band[:, :, None]
+        if out is None:
+            out = np.empty((h, data.shape[1], band.shape[2]), np.float32)
+        out[y0:y1] = band[y0 - a: y0 - a + (y1 - y0)]
+        ctx.progress(y1 / h)
+    assert out is not None
+    return out

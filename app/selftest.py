@@ -1,0 +1,69 @@
+"""`photorestore --selftest`: decode -> every available op -> export on a tiny bundled image.
+
+Runs headless (also inside the frozen app) and, when Qt is importable, opens the main window
+offscreen and closes it, so an installer that lost a plugin or a model file fails loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def resources_dir() -> Path:
+    base = getattr(sys, "_MEIPASS", None)
+    return Path(base) / "resources" if base else Path(__file__).resolve().parents[1] / "resources"
+
+
+def selftest(*, gui: bool = True) -> int:
+    from app.core.context import RunContext
+    from app.core.io import load_image, save_image
+    from app.core.ops import all_ops
+    from app.core.pipeline import Pipeline, Step
+
+    t0 = time.monotonic()
+    sample = resources_dir() / "samples" / "tiny.png"
+    image = load_image(sample)
+    ran, skipped = [], []
+    pipeline = Pipeline()
+    for op in all_ops():
+        ok, why = op.availability()
+        if not ok:
+            skipped.append(f"{op.id} ({why})")
+            continue
+        out = pipeline.run(image, [Step(op.id, op.default_params())], RunContext())
+        if out.data.shape[:2] != image.data.shape[:2] or not (out.data == out.data).all():
+            print(f"selftest: {op.id} returned a bad image", file=sys.stderr)
+            return 1
+        ran.append(op.id)
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in ("jpg", "png16", "tiff16"):
+            dest = save_image(out, Path(tmp) / f"selftest.{fmt}", format=fmt)
+            back = load_image(dest)
+            if back.data.shape != out.data.shape:
+                print(f"selftest: {fmt} export did not round-trip", file=sys.stderr)
+                return 1
+    print(f"selftest: ran {', '.join(ran)}; skipped {', '.join(skipped) or 'none'}")
+    if gui:
+        code = _gui_smoke()
+        if code:
+            return code
+    print(f"selftest: OK in {time.monotonic() - t0:.1f} s")
+    return 0
+
+
+def _gui_smoke() -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "")
+    if not os.environ["QT_QPA_PLATFORM"]:
+        del os.environ["QT_QPA_PLATFORM"]
+    try:
+        from app.gui.app import smoke_test_window
+    except ImportError as exc:
+        print(f"selftest: GUI not importable: {exc}", file=sys.stderr)
+        return 1
+    seconds = smoke_test_window()
+    print(f"selftest: main window shown and closed ({seconds * 1000:.0f} ms to visible)")
+    return 0
