@@ -1,0 +1,277 @@
+"""Photo analysis: how noisy, blurred, dark and blocky an image is (feeds "Auto" and ``analyze``).
+
+``analyze_array(rgb)`` measures an sRGB float image; ``analyze_image(Image)`` also accepts linear and
+RAW (Bayer) images: for RAW it fits the camera's noise model ``var = shot * x + read`` per CFA plane
+in linear data and measures the rest on a quick half-resolution development. Thresholds that turn
+figures into findings are module constants so the recipe rules and the UI agree on them.
+Estimator accuracy on synthesised degradations is printed by ``bench/estimators.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.core.metrics import estimators as est
+
+#: Noise (std on the 0-255 scale, average over channels) above which denoising is worth it.
+NOISY_SIGMA255 = 3.5
+#: Gaussian-equivalent edge blur (px) above which deblurring is proposed (clean photos read 0.5-0.8).
+BLURRED_SIGMA_PX = 1.4
+#: Motion blur length (px) that counts as camera shake even when the isotropic figure is small.
+MOTION_LENGTH_PX = 6.0
+#: ... and only when edges along one direction are this much wider than across it (Gaussian blur: ~1.2).
+MOTION_ANISOTROPY = 1.6
+#: An image whose log-average key needs this many stops of gain, and whose median luma is below
+#: DARK_MEDIAN, is a low-light photo.
+DARK_EV = 2.0
+DARK_MEDIAN = 0.3
+#: 8x8 boundary discontinuity ratio from which JPEG blocking is reported. On 20 train-split photos
+#: (no sunhays80, whose photos carry JPEG history): uncompressed 1.01-1.26 (median 1.04), libjpeg
+#: q70 median 1.16, q50 1.32 (70 % flagged), q30 1.50 (85 %). Validation: bench/estimators.py.
+BLOCKY_RATIO = 1.25
+#: Larger images are measured on a central CROP x CROP window (exposure: on the whole, subsampled).
+MAX_ANALYSIS_PIXELS = 4_200_000
+CROP = 2048
+
+
+@dataclass(frozen=True)
+class NoiseInfo:
+    """Noise per channel (std, [0, 1] scale of the data measured) and its intensity dependence."""
+
+    sigma: tuple[float, ...]
+    channels: tuple[str, ...]
+    #: per channel, block-RMS figure that also counts blotchy (spatially correlated) noise, and
+    #: more texture: an upper bound; well above ``sigma`` in a flat photo = blotchy camera noise
+    coarse: tuple[float, ...]
+    #: per channel: ((mean intensity of bin, sigma), ...) for bins with enough flat blocks
+    curves: tuple[tuple[tuple[float, float], ...], ...]
+    #: (a, b) of var = a * x + b pooled over channels; shot/read noise when ``domain`` is linear RAW
+    model: tuple[float, float] | None
+    domain: str = "srgb"
+
+    @property
+    def sigma255(self) -> float:
+        """Pixel-to-pixel noise, 0-255 scale, mean over channels (the figure decisions use)."""
+        vals = [s for s in self.sigma if np.isfinite(s)]
+        return float(np.mean(vals) * 255.0) if vals else float("nan")
+
+    @property
+    def coarse255(self) -> float:
+        """Per-pixel noise including its blotchy part, 0-255 (what a denoiser's strength refers to)."""
+        vals = [s for s in self.coarse if np.isfinite(s)]
+        return float(np.mean(vals) * 255.0) if vals else float("nan")
+
+
+@dataclass(frozen=True)
+class BlurInfo:
+    sigma: float  # Gaussian-equivalent edge blur, px at full resolution
+    widths: tuple[float, float, float, float]  # derivative autocorrelation half-widths, 0/45/90/135 deg
+    anisotropy: float  # widest / perpendicular width: ~1 for focus blur, >= 1.6 for straight motion
+    motion_length: float  # px, meaningful when anisotropic
+    motion_angle: float  # deg counter-clockwise from horizontal
+    laplacian_var: float  # raw variance of the Laplacian (content dependent; for reference)
+    edges: int
+
+
+@dataclass(frozen=True)
+class ExposureInfo:
+    mean_luma: float
+    p01: float
+    p50: float
+    p99: float
+    clipped_dark: float
+    clipped_bright: float
+    key: float
+    ev_to_mid: float
+
+
+@dataclass(frozen=True)
+class JpegInfo:
+    blockiness: float
+    grid: tuple[int, int]
+    quality: float | None = None  # from the file's quantisation tables when known (compare.analyze)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything measured about one image, plus the findings the recipe rules use."""
+
+    width: int
+    height: int
+    noise: NoiseInfo
+    blur: BlurInfo
+    exposure: ExposureInfo
+    jpeg: JpegInfo
+    raw_noise: NoiseInfo | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def is_noisy(self) -> bool:
+        return bool(self.noise.sigma255 >= NOISY_SIGMA255)
+
+    @property
+    def is_motion_blurred(self) -> bool:
+        return bool(self.blur.motion_length >= MOTION_LENGTH_PX and self.blur.anisotropy >= MOTION_ANISOTROPY)
+
+    @property
+    def is_blurred(self) -> bool:
+        return bool(self.blur.sigma >= BLURRED_SIGMA_PX or self.is_motion_blurred)
+
+    @property
+    def is_dark(self) -> bool:
+        return bool(self.exposure.ev_to_mid >= DARK_EV and self.exposure.p50 <= DARK_MEDIAN)
+
+    @property
+    def is_blocky(self) -> bool:
+        return bool(self.jpeg.blockiness >= BLOCKY_RATIO or (self.jpeg.quality or 100) < 50)
+
+    def findings(self) -> list[str]:
+        """Short human-readable verdicts, empty for a clean, well-exposed photo."""
+        out = []
+        if self.is_dark:
+            out.append(f"low light: needs about {self.exposure.ev_to_mid:.1f} stops")
+        if self.is_noisy:
+            out.append(f"noisy: sigma {self.noise.sigma255:.1f}/255")
+        if self.is_motion_blurred:
+            b = self.blur
+            out.append(f"motion blur: about {b.motion_length:.0f} px at {b.motion_angle:.0f} deg")
+        elif self.is_blurred:
+            out.append(f"blurred: edge width sigma {self.blur.sigma:.1f} px")
+        if self.is_blocky:
+            out.append(f"JPEG blocking: ratio {self.jpeg.blockiness:.2f}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict (NaN becomes None), findings included."""
+        d = _clean(dataclasses.asdict(self))
+        d["findings"] = self.findings()
+        return d
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    if isinstance(v, (float, np.floating)):
+        return None if not np.isfinite(v) else round(float(v), 6)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def _noise_info(planes: list[np.ndarray], names: tuple[str, ...], domain: str,
+                lo: float = 0.0) -> NoiseInfo:
+    sig, coarse, curves, points = [], [], [], []
+    for p in planes:
+        s, curve, c = est.noise_level(p, lo=lo)
+        sig.append(s)
+        coarse.append(c)
+        curves.append(tuple((c, v) for c, v, _ in curve))
+        points.extend(curve)
+    return NoiseInfo(tuple(sig), names, tuple(coarse), tuple(curves), est.fit_noise_model(points), domain)
+
+
+def analyze_array(rgb: np.ndarray, *, blur_scale: float = 1.0) -> Analysis:
+    """Analyse an sRGB image.
+
+    Args:
+        rgb: float ``(H, W, 3)`` (or ``(H, W)`` grey) sRGB in [0, 1]; 8-bit input is rescaled.
+        blur_scale: multiply blur figures by this (2 when ``rgb`` is a half-resolution preview).
+
+    Returns:
+        :class:`Analysis`.
+    """
+    x = np.asarray(rgb)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    if x.ndim == 2:
+        x = x[..., None]
+    x = np.clip(x.astype(np.float64), 0.0, 1.0)
+    full = x
+    if x.shape[0] * x.shape[1] > MAX_ANALYSIS_PIXELS:
+        # Noise, blur and blocking are local: a central crop (8-aligned, keeping the JPEG grid
+        # phase) measures them in a bounded time; exposure still sees the whole frame, subsampled.
+        y0, x0 = (max(0, x.shape[0] - CROP) // 16) * 8, (max(0, x.shape[1] - CROP) // 16) * 8
+        x = x[y0:y0 + CROP, x0:x0 + CROP]
+    names = ("R", "G", "B") if x.shape[2] == 3 else ("Y",)
+    noise = _noise_info([x[..., c] for c in range(x.shape[2])], names, "srgb")
+    y = est.luma(x)
+    # Gradients see the pixel-to-pixel noise; luma mixes the channels' (largely independent) noise.
+    weights = np.array([0.299, 0.587, 0.114][: x.shape[2]]) if x.shape[2] == 3 else np.ones(1)
+    luma_noise = float(np.sqrt(np.nansum((weights * np.array(noise.sigma)) ** 2)))
+    b = est.blur_level(y, noise_sigma=luma_noise)
+    blur = BlurInfo(b["sigma"] * blur_scale, tuple(v * blur_scale for v in b["widths"]), b["anisotropy"],
+                    b["motion_length"] * blur_scale, b["motion_angle"], b["laplacian_var"], b["edges"])
+    step = 1 if full is x else int(np.sqrt(full.shape[0] * full.shape[1] / MAX_ANALYSIS_PIXELS)) + 1
+    exposure = ExposureInfo(**est.exposure_stats(full[::step, ::step]))
+    ratio, grid = est.jpeg_blockiness(y)
+    return Analysis(full.shape[1], full.shape[0], noise, blur, exposure, JpegInfo(ratio, grid))
+
+
+def analyze_image(image: Any) -> Analysis:
+    """Analyse an :class:`app.core.image.Image` in any colour space (or a plain sRGB array).
+
+    RAW (BAYER) images get a linear per-CFA-plane noise model in ``raw_noise`` (``model`` = (shot,
+    read)); blur, exposure and the sRGB noise figures come from a half-resolution development
+    (camera white balance, no colour matrix: good enough for levels, not for colour).
+    """
+    from app.core.image import ColorSpace
+
+    data = getattr(image, "data", image)
+    space = getattr(image, "space", ColorSpace.SRGB)
+    if space is ColorSpace.LINEAR:
+        return analyze_array(est.linear_to_srgb(data))
+    if space is not ColorSpace.BAYER:
+        return analyze_array(data)
+    m = np.asarray(data, dtype=np.float64)[..., 0]
+    h, w = (m.shape[0] // 2) * 2, (m.shape[1] // 2) * 2
+    r, g1, g2, b = m[0:h:2, 0:w:2], m[0:h:2, 1:w:2], m[1:h:2, 0:w:2], m[1:h:2, 1:w:2]
+    # Normalised RAW may keep negative noise around black: only clamped data must skip zero blocks.
+    lo = 0.0 if m.min() >= 0 else -np.inf
+    raw_noise = _noise_info([r, g1, g2, b], ("R", "G1", "G2", "B"), "linear-raw", lo=lo)
+    wb = getattr(getattr(image, "raw", None), "camera_wb", None) or (1.0, 1.0, 1.0, 1.0)
+    gains = np.array([wb[0], wb[1], wb[2]], np.float64) / (wb[1] or 1.0)
+    lin = np.stack([r, 0.5 * (g1 + g2), b], axis=2) * gains
+    res = analyze_array(est.linear_to_srgb(lin), blur_scale=2.0)
+    return dataclasses.replace(res, width=w, height=h, raw_noise=raw_noise,
+                               notes=("blur, exposure and sRGB noise measured on a half-size development",))
+
+
+def _f(v: Any, fmt: str) -> str:
+    return "n/a" if v is None else format(v, fmt)
+
+
+def format_analysis(a: Analysis | dict[str, Any]) -> str:
+    """Multi-line human-readable report (``photorestore analyze``) of an Analysis or its ``to_dict()``."""
+    d = a.to_dict() if isinstance(a, Analysis) else a
+    n, b, e, j = d["noise"], d["blur"], d["exposure"], d["jpeg"]
+    sig = [s for s in n["sigma"] if s is not None]
+    coarse = [s for s in n["coarse"] if s is not None]
+    ch = ", ".join(f"{c} {_f(s and s * 255, '.1f')}" for c, s in zip(n["channels"], n["sigma"]))
+    lines = [f"Size          {d['width']} x {d['height']}",
+             f"Noise         sigma {_f(np.mean(sig) * 255 if sig else None, '.1f')}/255 ({ch}); "
+             f"with blotchy noise/texture <= {_f(np.mean(coarse) * 255 if coarse else None, '.1f')}"]
+    raw = d.get("raw_noise")
+    if raw and raw.get("model"):
+        lines.append(f"RAW noise     shot {raw['model'][0]:.3g}, read {raw['model'][1]:.3g} "
+                     "(var = shot*x + read, linear)")
+    motion = ""
+    if b["anisotropy"] and b["anisotropy"] >= MOTION_ANISOTROPY:
+        motion = (f", directional: ~{b['motion_length']:.0f} px at {b['motion_angle']:.0f} deg "
+                  f"(anisotropy {b['anisotropy']:.1f})")
+    quality = f", quality ~{j['quality']:.0f}" if j.get("quality") else ""
+    lines += [
+        f"Blur          edge sigma {_f(b['sigma'], '.2f')} px{motion}",
+        f"Exposure      mean luma {e['mean_luma']:.0f}/255, median {e['p50']:.2f}, "
+        f"{e['ev_to_mid']:+.1f} EV to mid-grey, "
+        f"clipped {e['clipped_dark']:.1%} dark / {e['clipped_bright']:.1%} bright",
+        f"JPEG          blockiness {j['blockiness']:.2f}{quality}",
+        "Findings      " + ("; ".join(d.get("findings") or []) or "none: looks clean and well exposed"),
+    ]
+    lines += [f"Note          {t}" for t in d.get("notes") or []]
+    return "\n".join(lines)

@@ -1,0 +1,269 @@
+"""Model registry: id -> (descriptor, builder), states, and loaded models that run themselves.
+
+Registration is explicit (spandrel's idea): :mod:`app.core.models.catalog` lists every model
+the app ships, so a PyInstaller build finds them without folder scanning. Tests register
+throw-away models inside :func:`temporary_registry`.
+
+Usage from an op::
+
+    model = load_model("kind_decompose", ctx.device, ctx=ctx)   # ModelUnavailableError if not verified
+    out = model(image.data, ctx.sub(0.0, 0.8))                   # (H, W, C) float32 in, out
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from app.core.context import RunContext
+from app.core.infer.device import pick_device
+from app.core.infer.tiling import tiled_apply
+from app.core.models.descriptor import ModelDescriptor, check_model_id
+from app.core.models.weights import (
+    CORRUPT,
+    MISSING,
+    UNTRAINED,
+    ModelState,
+    ModelUnavailableError,
+    load_weights,
+    lookup,
+    models_dir,
+    verify,
+)
+
+Builder = Callable[..., torch.nn.Module]
+
+__all__ = [
+    "Builder", "LoadedModel", "ModelDescriptor", "ModelState", "ModelUnavailableError", "clear_loaded",
+    "descriptors", "get_descriptor", "load_model", "model_state", "register", "temporary_registry",
+    "unregister", "weights_sha256",
+]
+
+_lock = threading.RLock()  # guards the dicts; held briefly, so state queries never wait on a load
+_load_lock = threading.Lock()  # one model build at a time (they are big; avoids double loads)
+_models: dict[str, tuple[ModelDescriptor, Builder]] = {}
+_loaded: dict[tuple[str, str, str], LoadedModel] = {}  # (id, device, models dir) -> model
+_catalog_loaded = False
+
+
+def _ensure_catalog() -> None:
+    global _catalog_loaded
+    with _lock:
+        if _catalog_loaded:
+            return
+        _catalog_loaded = True  # set first: the catalog calls register(), which must not recurse
+        from app.core.models import catalog
+
+        catalog.register_all(register)
+
+
+def register(descriptor: ModelDescriptor, builder: Builder, *, replace: bool = False) -> None:
+    """Make a model known. ``builder(**config)`` returns the untrained ``nn.Module``.
+
+    Raises:
+        ValueError: the id is taken (and ``replace`` is False).
+    """
+    if not callable(builder):
+        raise TypeError(f"builder for {descriptor.id} must be callable")
+    with _lock:
+        if descriptor.id in _models and not replace:
+            raise ValueError(f"model id {descriptor.id!r} is already registered")
+        _models[descriptor.id] = (descriptor, builder)
+        _drop_loaded(descriptor.id)
+
+
+def unregister(model_id: str) -> None:
+    with _lock:
+        _models.pop(model_id, None)
+        _drop_loaded(model_id)
+
+
+def _drop_loaded(model_id: str) -> None:
+    for key in [k for k in _loaded if k[0] == model_id]:
+        del _loaded[key]
+
+
+def clear_loaded() -> None:
+    """Forget loaded models (frees their memory once no op holds them)."""
+    with _lock:
+        _loaded.clear()
+
+
+@contextlib.contextmanager
+def temporary_registry() -> Iterator[None]:
+    """Registrations and loaded models made inside the block are undone on exit (for tests)."""
+    _ensure_catalog()
+    with _lock:
+        models, loaded = dict(_models), dict(_loaded)
+    try:
+        yield
+    finally:
+        with _lock:
+            _models.clear()
+            _models.update(models)
+            _loaded.clear()
+            _loaded.update(loaded)
+
+
+def descriptors() -> list[ModelDescriptor]:
+    """Every registered model, sorted by id."""
+    _ensure_catalog()
+    with _lock:
+        return [d for _, (d, _b) in sorted(_models.items())]
+
+
+def get_descriptor(model_id: str) -> ModelDescriptor:
+    """Raises ``ModelUnavailableError`` (state ``missing``) for an unknown id."""
+    _ensure_catalog()
+    with _lock:
+        reg = _models.get(model_id)
+    if reg is None:
+        raise ModelUnavailableError(model_id, MISSING, _unknown_message(model_id))
+    return reg[0]
+
+
+def _unknown_message(model_id: str) -> str:
+    known = ", ".join(sorted(_models)) or "none"
+    return f"no model {model_id!r} is registered (known: {known})"
+
+
+def model_state(model_id: str, directory: Path | None = None) -> ModelState:
+    """verified / missing / corrupt / untrained, with a one-line reason (see :mod:`.weights`)."""
+    _ensure_catalog()
+    with _lock:
+        reg = _models.get(model_id)
+    entry, problem = lookup(model_id, directory)
+    if problem is not None:
+        return problem
+    if reg is None:
+        if entry is None:
+            return ModelState(MISSING, _unknown_message(model_id))
+        return ModelState(MISSING, f"the manifest lists {model_id!r} but this version of PhotoRestore "
+                                   "does not register it (app/core/models/catalog.py)")
+    if entry is None:
+        return ModelState(UNTRAINED, "no trained weights yet (train it with `python -m app.train` "
+                                     "and export)")
+    if entry.architecture != reg[0].arch:
+        return ModelState(CORRUPT, f"the manifest says architecture {entry.architecture!r}, "
+                                   f"but {model_id} is registered as {reg[0].arch!r}")
+    return verify(entry, directory)
+
+
+def weights_sha256(model_id: str, directory: Path | None = None) -> str:
+    """sha256 of the weights the manifest lists for ``model_id`` ("" if none): the pipeline's
+    cache key part. Cheap (no hashing); :func:`load_model` guarantees the file matches it."""
+    entry, _ = lookup(model_id, directory)
+    return entry.sha256 if entry is not None else ""
+
+
+def load_model(model_id: str, device: str | torch.device = "auto", *, ctx: RunContext | None = None,
+               directory: Path | None = None) -> LoadedModel:
+    """Build the model, load its verified weights, move it to ``device``; cached per (id, device).
+
+    Raises:
+        ModelUnavailableError: the model is not ``verified``, or its weights do not fit the
+            architecture (state ``corrupt``).
+    """
+    check_model_id(model_id)
+    dev = pick_device(device, ctx=ctx)
+    directory = directory or models_dir()
+    state = model_state(model_id, directory)
+    if not state.ok:
+        raise ModelUnavailableError(model_id, state.name, state.message)
+    with _load_lock:
+        with _lock:
+            descriptor, builder = _models[model_id]
+            cached = _loaded.get((model_id, str(dev), str(directory)))
+        entry, _ = lookup(model_id, directory)
+        assert entry is not None  # verified implies an entry
+        if cached is not None and cached.sha256 == entry.sha256:
+            return cached
+        tensors, _meta = load_weights(entry, directory)
+        config = {**descriptor.config, **entry.config}
+        module = builder(**config)
+        try:
+            module.load_state_dict(tensors, strict=True)
+        except RuntimeError as exc:
+            raise ModelUnavailableError(model_id, CORRUPT, "weights do not fit the registered architecture: "
+                                        + str(exc).splitlines()[0]) from exc
+        half = dev.type == "cuda" and descriptor.half_ok
+        dtype = torch.float16 if half else torch.float32
+        module = module.eval().requires_grad_(False).to(device=dev, dtype=dtype)
+        loaded = LoadedModel(descriptor, module, dev, entry.sha256, dtype, directory)
+        with _lock:
+            if _models.get(model_id, (None,))[0] is descriptor:  # not re-registered meanwhile
+                _loaded[(model_id, str(dev), str(directory))] = loaded  # replaces an older version
+        return loaded
+
+
+class LoadedModel:
+    """A ready-to-run model: pads, tiles, runs under ``inference_mode``, clamps and crops.
+
+    Attributes:
+        descriptor: the registered :class:`ModelDescriptor`.
+        module: the ``nn.Module`` in eval mode on ``device`` in ``dtype``.
+        sha256: of the weight file (part of the pipeline cache key).
+    """
+
+    def __init__(self, descriptor: ModelDescriptor, module: torch.nn.Module, device: torch.device,
+                 sha256: str, dtype: torch.dtype, directory: Path) -> None:
+        self.descriptor = descriptor
+        self.module = module
+        self.device = device
+        self.sha256 = sha256
+        self.dtype = dtype
+        self._directory = directory
+
+    @property
+    def id(self) -> str:
+        return self.descriptor.id
+
+    def __repr__(self) -> str:
+        dtype = str(self.dtype).replace("torch.", "")
+        return f"LoadedModel({self.id}, {self.device}, {dtype}, {self.sha256[:8]})"
+
+    def _rebind(self, dev: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+        # CPU fallback after a GPU out-of-memory: a float32 CPU copy, cached like any other.
+        return load_model(self.id, dev, directory=self._directory).module
+
+    def run_tensor(self, x: torch.Tensor, ctx: RunContext | None = None,
+                   tile: int | None = None) -> torch.Tensor:
+        """Run on ``(N, in_channels, H, W)`` CPU tensor; returns ``(N, out_channels, H*scale, W*scale)``
+        float32 on the CPU, clamped to ``value_range``."""
+        d = self.descriptor
+        if x.ndim != 4 or x.shape[1] != d.in_channels:
+            raise ValueError(f"model {d.id} expects (N, {d.in_channels}, H, W) {d.input_space} input, "
+                             f"got shape {tuple(x.shape)}")
+        height, width = x.shape[-2:]
+        whole = None if d.tile_safe else max(height, width) + d.size_multiple
+        with torch.inference_mode():
+            out = tiled_apply(self.module, x, tile=tile, overlap=d.overlap, multiple=d.size_multiple,
+                              scale=d.scale, ctx=ctx, device=self.device, dtype=self.dtype,
+                              bytes_per_pixel=d.bytes_per_pixel, min_tile=whole, rebind=self._rebind)
+            if d.value_range is not None:
+                out.clamp_(*d.value_range)
+        return out
+
+    def __call__(self, x: np.ndarray, ctx: RunContext | None = None, tile: int | None = None) -> np.ndarray:
+        """Run on an image.
+
+        Args:
+            x: ``(H, W, in_channels)`` (or ``(H, W)`` for one channel) float32 in the model's
+                ``input_space``.
+            ctx: progress per tile, cancellation, warnings.
+            tile: tile edge override (default ``ctx.tile``, else from free memory).
+
+        Returns:
+            ``(H*scale, W*scale, out_channels)`` float32, clamped to ``value_range``.
+        """
+        if x.ndim == 2:
+            x = x[:, :, None]
+        if x.ndim != 3:
+            raise ValueError(f"model {self.id} expects an (H, W, C) image, got shape {x.shape}")
+        t = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32))[None]
+        return np.ascontiguousarray(self.run_tensor(t, ctx, tile)[0].permute(1, 2, 0).numpy())

@@ -1,0 +1,95 @@
+"""GUI entry point: ``run_gui(paths)`` creates the application, the window, and opens the photo."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication
+
+from app import __version__
+from app.gui.resources import icon_path, sample_photo
+from app.gui.settings import APPLICATION, ORGANIZATION
+from app.gui.theme import apply_dark_theme
+
+log = logging.getLogger("photorestore.gui")
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The ``QApplication`` (existing one reused), with high-DPI policy, names, icon and theme."""
+    app = QApplication.instance()
+    if app is None:
+        # Fractional scale factors (125 %, 150 %) are used as-is: no rounding blur on photos.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(icon_path())))
+    apply_dark_theme(app)
+    return app  # type: ignore[return-value]
+
+
+def log_file() -> Path:
+    """Where the GUI writes its log (errors shown to the user are also recorded here)."""
+    from PySide6.QtCore import QStandardPaths
+
+    base = os.environ.get("PHOTORESTORE_SETTINGS")
+    folder = Path(base).parent if base else Path(
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation) or Path.home())
+    return folder / "photorestore.log"
+
+
+def setup_logging() -> None:
+    """Log to stderr and to a small rotating file (see :func:`log_file`)."""
+    root = logging.getLogger()
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format=fmt._fmt)
+    path = log_file()
+    if not any(isinstance(h, RotatingFileHandler) and h.baseFilename == str(path) for h in root.handlers):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+        except OSError as exc:
+            log.warning("no log file: %s", exc)
+            return
+        handler.setFormatter(fmt)
+        handler.setLevel(logging.INFO)
+        root.addHandler(handler)
+
+
+def run_gui(paths: list[str]) -> int:
+    """Open the main window and run the event loop until it closes.
+
+    Args:
+        paths: photos given on the command line; the first is opened (the others are added to
+            the recent files). With none, the bundled sample photo is opened.
+
+    Returns:
+        The process exit code.
+    """
+    app = create_application()
+    setup_logging()
+    from app.gui.main_window import MainWindow  # after QApplication: widgets need it
+
+    window = MainWindow()
+    for p in reversed(paths[1:]):
+        window.settings.add_recent(p)
+    window.show()
+    first = paths[0] if paths else sample_photo()
+    if first is not None:
+        window.open_photo(str(first))
+    else:
+        log.info("no photo given and no bundled sample found")
+    return int(app.exec())
+
+
+if __name__ == "__main__":  # pragma: no cover - manual runs
+    raise SystemExit(run_gui(sys.argv[1:]))

@@ -1,0 +1,330 @@
+"""The main window: compare view in the centre, ops / metadata / quality docks, job bar below.
+
+Behaviour lives in small collaborators: :class:`~app.gui.workers.Worker` (background jobs),
+:class:`~app.gui.render_scheduler.RenderScheduler` (coalesced previews),
+:class:`~app.gui.edit_model.EditModel` (recipe + undo), and the panels. Dialog-driven features
+(export, batch, auto recipe, quality, help) are in :mod:`app.gui.window_dialogs`, preview and
+1:1 detail rendering in :mod:`app.gui.window_render`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.pipeline import Pipeline
+from app.gui.actions import build_actions
+from app.gui.compare_view import CompareView
+from app.gui.document import Document, FullLoad, QuickLoad, load_full, load_quick
+from app.gui.edit_model import EditModel
+from app.gui.export_jobs import PHOTO_EXTS, photos_in
+from app.gui.imaging import Pyramid
+from app.gui.panels.job_bar import JobBar
+from app.gui.panels.message_bar import MessageBar
+from app.gui.panels.metadata_panel import MetadataPanel
+from app.gui.panels.ops_panel import OpsPanel
+from app.gui.panels.quality_panel import QualityPanel
+from app.gui.presets import Presets
+from app.gui.render_scheduler import RenderResult, RenderScheduler
+from app.gui.resources import icon_path
+from app.gui.settings import Settings
+from app.gui.window_dialogs import WindowDialogsMixin
+from app.gui.window_render import DETAIL_THRESHOLD, WindowRenderMixin  # noqa: F401 - re-exported
+from app.gui.workers import Worker
+
+log = logging.getLogger("photorestore.gui")
+OPEN_FILTER = "Photos ({});;All files (*)".format(" ".join(f"*{e} *{e.upper()}" for e in sorted(PHOTO_EXTS)))
+
+
+class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
+    """PhotoRestore's window.
+
+    Signals:
+        photo_opened(str): the quick preview of a photo is on screen.
+        photo_loaded(str): its full-resolution decode finished.
+        open_failed(str): the photo could not be opened (message shown in the banner).
+        preview_rendered(object): a :class:`RenderResult` was displayed.
+    """
+
+    photo_opened = Signal(str)
+    photo_loaded = Signal(str)
+    open_failed = Signal(str)
+    preview_rendered = Signal(object)
+    exported = Signal(str)
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.setWindowTitle("PhotoRestore")
+        self.setWindowIcon(QIcon(str(icon_path())))
+        self.setAcceptDrops(True)
+        self.io_worker = Worker("io", self)
+        self.compute = Worker("compute", self)
+        self.pipeline = Pipeline()
+        self.model = EditModel(self)
+        self.doc: Document | None = None
+        self.last_render: RenderResult | None = None
+        self.detail: Pyramid | None = None
+        self.timings: dict[str, float] = {}
+        self._opened_at = 0.0
+
+        self.view = CompareView()
+        self.message_bar = MessageBar()
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.message_bar)
+        lay.addWidget(self.view, 1)
+        self.setCentralWidget(central)
+
+        self.ops_panel = OpsPanel(self.model, Presets())
+        self.ops_panel.last_folder = self.settings.last_folder
+        self.ops_panel.set_device(self.settings.device)
+        self.metadata_panel = MetadataPanel()
+        self.quality_panel = QualityPanel()
+        self.ops_dock = self._dock("Restorations", "opsDock", self.ops_panel,
+                                   Qt.DockWidgetArea.RightDockWidgetArea)
+        meta_scroll = QScrollArea()
+        meta_scroll.setWidgetResizable(True)
+        meta_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        meta_scroll.setWidget(self.metadata_panel)
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.meta_dock = self._dock("Metadata", "metadataDock", meta_scroll, left)
+        self.quality_dock = self._dock("Image quality", "qualityDock", self.quality_panel, left)
+
+        self.job_bar = JobBar()
+        self.render_label = QLabel()
+        self.render_label.setObjectName("dimLabel")
+        self.zoom_label = QLabel()
+        self.statusBar().addWidget(self.job_bar)
+        self.statusBar().addPermanentWidget(self.render_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+        self.previews = RenderScheduler(self.compute, self.pipeline, self._preview_request, group="preview",
+                                        delay_ms=40, device=self.ops_panel.device_value, parent=self)
+        self.details = RenderScheduler(self.compute, self.pipeline, self._detail_request, group="detail",
+                                       delay_ms=200, debounce=True, device=self.ops_panel.device_value,
+                                       parent=self)
+        for sched in (self.previews, self.details):
+            sched.started.connect(self._render_started)
+            sched.failed.connect(lambda msg: self.show_message(f"Preview failed: {msg}", "error"))
+        self.previews.rendered.connect(self._preview_rendered)
+        self.details.rendered.connect(self._detail_rendered)
+
+        self.actions_by_name = build_actions(self)
+        for dock in (self.ops_dock, self.meta_dock, self.quality_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+
+        self.model.changed.connect(self._recipe_changed)
+        self.ops_panel.device_changed.connect(self._device_changed)
+        self.ops_panel.message.connect(self.show_message)
+        self.ops_panel.auto_requested.connect(self.auto_recipe)
+        self.view.zoom_changed.connect(self._zoom_changed)
+        self.view.view_changed.connect(self.details.request)
+        self._setup_quality()
+        QApplication.instance().installEventFilter(self)
+        self._restore_layout()
+        self._devices_probed = False
+        self.ops_panel.device_probe_requested.connect(self._check_devices)
+        if "torch" in sys.modules:  # already paid for: probe right away
+            QTimer.singleShot(0, self._check_devices)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _restore_layout(self) -> None:
+        geo, state = self.settings.window_state()
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1500, 940)
+        if state is not None:
+            self.restoreState(state)
+        else:
+            self.resizeDocks([self.ops_dock, self.meta_dock], [380, 290], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.meta_dock, self.quality_dock], [340, 460], Qt.Orientation.Vertical)
+
+    # -- opening photos ------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open photo", self.settings.last_folder, OPEN_FILTER)
+        if path:
+            self.open_photo(path)
+
+    def open_photo(self, path: str | Path) -> None:
+        """Open ``path``: quick preview first, full decode in the background."""
+        path = str(path)
+        if not Path(path).is_file():
+            self._open_error(path, "no such file" if not Path(path).exists() else "not a file")
+            return
+        self.io_worker.cancel()
+        self.previews.cancel()
+        self.details.cancel()
+        self.doc = doc = Document(path)
+        self.detail, self.last_render = None, None
+        self._opened_at = time.perf_counter()
+        self.settings.add_recent(path)
+        self.ops_panel.last_folder = str(Path(path).parent)
+        self.setWindowTitle(f"{doc.name} — PhotoRestore")
+        self.metadata_panel.show_metadata(path, None, None, decoding=True)
+        self.message_bar.hide()
+        quick = self.io_worker.submit(lambda ctx: load_quick(path, ctx), name=f"Opening {doc.name}",
+                                      group="quick")
+        quick.resulted.connect(lambda r: self._quick_loaded(doc, r))
+        quick.failed.connect(lambda msg: log.info("quick preview of %s unavailable: %s", path, msg))
+        full = self.io_worker.submit(lambda ctx: load_full(path, ctx), name=f"Decoding {doc.name}",
+                                     group="full")
+        full.resulted.connect(lambda r: self._full_loaded(doc, r))
+        full.failed.connect(lambda msg: self._open_error(path, msg))
+        self.job_bar.track(full)
+
+    def open_sibling(self, step: int) -> None:
+        if self.doc is None:
+            return
+        here = Path(self.doc.path)
+        files = photos_in(here.parent)
+        if here in files and len(files) > 1:
+            self.open_photo(files[(files.index(here) + step) % len(files)])
+
+    def _open_error(self, path: str, msg: str) -> None:
+        text = f"Cannot open {Path(path).name}: {msg}"
+        log.error(text)
+        if self.doc is not None and self.doc.path == path and self.doc.quick is None:
+            self.doc = None
+            self.view.clear()
+            self.metadata_panel.show_metadata(None, None, None)
+            self.setWindowTitle("PhotoRestore")
+        self.show_message(text, "error")
+        self.open_failed.emit(text)
+
+    def _quick_loaded(self, doc: Document, q: QuickLoad) -> None:
+        if doc is not self.doc or doc.full is not None:
+            return
+        doc.quick, doc.meta = q, q.meta
+        self.view.set_reference_size(q.image.width, q.image.height)
+        self.view.set_before([q.pyramid])
+        self.view.set_after([])
+        self.view.fit()
+        self.metadata_panel.show_metadata(doc.path, doc.meta, None, decoding=True)
+        self.timings["open_to_preview"] = time.perf_counter() - self._opened_at
+        self.photo_opened.emit(doc.path)
+        self.previews.request()
+
+    def _full_loaded(self, doc: Document, f: FullLoad) -> None:
+        if doc is not self.doc:
+            return
+        first = doc.quick is None
+        old_w = self.view.reference_size()[0]
+        doc.full = f
+        if f.source.meta.summary() or not doc.meta.summary():
+            doc.meta = f.source.meta
+        w, h = f.developed.width, f.developed.height
+        self.view.set_reference_size(w, h)
+        self.view.set_before([f.pyramid])
+        if self.last_render is not None and not first:
+            p = self.last_render.pyramid
+            self.view.set_after([Pyramid(p.levels, ref_scale=p.ref_scale * old_w / w, origin=p.origin)])
+        if first:
+            self.view.fit()
+            self.timings["open_to_preview"] = time.perf_counter() - self._opened_at
+            self.photo_opened.emit(doc.path)
+        self.timings["open_to_full"] = time.perf_counter() - self._opened_at
+        self.metadata_panel.show_metadata(doc.path, doc.meta, (w, h))
+        self.ops_panel.set_megapixels(w * h / 1e6, f.preview.width * f.preview.height / 1e6)
+        self.photo_loaded.emit(doc.path)
+        self.previews.request()
+
+    # -- misc ----------------------------------------------------------------------------------------
+    def show_message(self, text: str, level: str = "info") -> None:
+        (log.error if level == "error" else log.info)(text)
+        self.message_bar.show_message(text, level)
+        self.statusBar().showMessage(text, 8000)
+
+    def _zoom_changed(self, zoom: float) -> None:
+        self.zoom_label.setText(("Fit · " if self.view.is_fit() else "") + f"{zoom * 100:.0f} %")
+
+    def _device_changed(self, device: str) -> None:
+        self.settings.device = device
+
+    def _check_devices(self) -> None:
+        """Grey out GPU choices this machine lacks (in the background: it imports torch)."""
+        if self._devices_probed:
+            return
+        self._devices_probed = True
+
+        def probe(ctx: object) -> dict[str, bool]:
+            from app.core.infer.device import cuda_available, mps_available
+
+            return {"cuda": cuda_available(), "mps": mps_available()}
+
+        try:
+            job = self.io_worker.submit(probe, name="Checking devices", group="devices", priority=-10)
+        except RuntimeError:
+            return
+        job.resulted.connect(lambda r: [self.ops_panel.set_device_available(k, v) for k, v in r.items()])
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        """Hold backslash anywhere in the window (except text fields) to see the original."""
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent):
+            if (event.key() == Qt.Key.Key_Backslash and not event.isAutoRepeat()
+                    and isinstance(obj, QWidget) and obj.window() is self
+                    and not isinstance(obj, (QLineEdit, QAbstractSpinBox))):
+                self.view.hold_original(event.type() == QEvent.Type.KeyPress)
+                return True
+        return super().eventFilter(obj, event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        for p in paths:
+            files = photos_in(p) if p.is_dir() else [p]
+            if files:
+                self.open_photo(files[0])
+                event.acceptProposedAction()
+                return
+
+    def shutdown(self) -> None:
+        """Stop background work and wait for the worker threads (idempotent)."""
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        for sched in (self.previews, self.details):
+            sched.enabled = False
+            sched.cancel()
+        self.quality_timer.stop()
+        self.compute.shutdown()
+        self.io_worker.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,168 @@
+"""One op in the ops panel: on/off, its parameters, its cost, reorder and reset buttons.
+
+Ops that cannot run (a model missing or untrained) are shown disabled *with the reason*;
+nothing pretends to work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.ops import Op, param_specs
+from app.core.pipeline import Step
+from app.gui.panels.param_controls import ParamControl, make_control
+
+
+def cost_text(op: Op, full_mp: float | None, preview_mp: float | None) -> str:
+    """"≈ 4.0 s/MP · ≈ 96 s full size" from the op's measured cost per megapixel."""
+    if op.cost_s_per_mp is None:
+        return "cost unknown"
+    parts = [f"≈ {op.cost_s_per_mp:.2g} s/MP"]
+    if full_mp:
+        total = op.cost_s_per_mp * full_mp
+        parts.append(f"≈ {total:.0f} s full size" if total >= 10 else f"≈ {total:.1f} s full size")
+    if preview_mp:
+        parts.append(f"{op.cost_s_per_mp * preview_mp * 1000:.0f} ms preview")
+    return " · ".join(parts)
+
+
+class OpCard(QFrame):
+    """Controls of one op.
+
+    Signals:
+        param_changed(str, str, object): (op id, param name, value).
+        enabled_changed(str, bool)
+        move_requested(str, int): (op id, -1 up / +1 down).
+        reset_requested(str)
+    """
+
+    param_changed = Signal(str, str, object)
+    enabled_changed = Signal(str, bool)
+    move_requested = Signal(str, int)
+    reset_requested = Signal(str)
+
+    def __init__(self, op: Op, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.op = op
+        self.setObjectName("opCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.setSpacing(4)
+
+        head = QHBoxLayout()
+        self.check = QCheckBox(op.label)
+        self.check.setObjectName("opEnable")
+        self.check.setToolTip(op.description)
+        self.check.toggled.connect(lambda on: self.enabled_changed.emit(op.id, bool(on)))
+        head.addWidget(self.check, 1)
+        for text, tip, delta in (("▲", "Move up (runs earlier)", -1), ("▼", "Move down (runs later)", 1)):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            b.clicked.connect(lambda _=False, d=delta: self.move_requested.emit(op.id, d))
+            head.addWidget(b)
+            if delta < 0:
+                self.up_button = b
+            else:
+                self.down_button = b
+        reset = QToolButton()
+        reset.setText("↺")
+        reset.setToolTip("Reset parameters to defaults")
+        reset.setAutoRaise(True)
+        reset.clicked.connect(lambda: self.reset_requested.emit(op.id))
+        head.addWidget(reset)
+        lay.addLayout(head)
+
+        self.cost = QLabel(cost_text(op, None, None))
+        self.cost.setObjectName("opCost")
+        lay.addWidget(self.cost)
+        self.reason = QLabel()
+        self.reason.setObjectName("opUnavailable")
+        self.reason.setWordWrap(True)
+        self.reason.hide()
+        lay.addWidget(self.reason)
+
+        self.body = QWidget()
+        form = QFormLayout(self.body)
+        form.setContentsMargins(0, 2, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.advanced = QWidget()
+        adv_form = QFormLayout(self.advanced)
+        adv_form.setContentsMargins(0, 0, 0, 0)
+        self.controls: dict[str, ParamControl] = {}
+        for spec in param_specs(op.Params):
+            ctl = make_control(spec)
+            ctl.value_changed.connect(lambda v, n=spec.name: self.param_changed.emit(op.id, n, v))
+            self.controls[spec.name] = ctl
+            label = QLabel(spec.label)
+            label.setToolTip(spec.help)
+            (adv_form if spec.advanced else form).addRow(label, ctl)
+        if adv_form.rowCount():
+            self.adv_toggle = QToolButton()
+            self.adv_toggle.setText("Advanced ▸")
+            self.adv_toggle.setCheckable(True)
+            self.adv_toggle.setAutoRaise(True)
+            self.adv_toggle.toggled.connect(self._show_advanced)
+            form.addRow(self.adv_toggle)
+            form.addRow(self.advanced)
+        self.advanced.hide()
+        lay.addWidget(self.body)
+        self.refresh_availability()
+
+    def _show_advanced(self, on: bool) -> None:
+        self.advanced.setVisible(on)
+        self.adv_toggle.setText("Advanced ▾" if on else "Advanced ▸")
+
+    def refresh_availability(self, params: Any | None = None) -> bool:
+        """Ask the op whether it can run; show why not. Returns availability."""
+        try:
+            ok, why = self.op.availability(params)
+        except Exception as exc:  # noqa: BLE001 - a broken op must not break the panel
+            ok, why = False, str(exc)
+        self.check.setEnabled(ok or self.check.isChecked())
+        self.body.setEnabled(ok)
+        self.reason.setVisible(not ok)
+        self.reason.setText(f"Unavailable: {why}" if not ok else "")
+        self._set_state("unavailable", not ok)
+        return ok
+
+    def _set_state(self, name: str, value: bool) -> None:
+        """Set a style property; re-polish (costly) only when it actually changes."""
+        if self.property(name) != value:
+            self.setProperty(name, value)
+            self.style().unpolish(self)
+            self.style().polish(self)
+
+    def set_megapixels(self, full_mp: float | None, preview_mp: float | None) -> None:
+        self.cost.setText(cost_text(self.op, full_mp, preview_mp))
+
+    def update_from(self, step: Step) -> None:
+        """Show ``step``'s state without emitting change signals."""
+        self.check.blockSignals(True)
+        self.check.setChecked(step.enabled)
+        self.check.blockSignals(False)
+        for name, ctl in self.controls.items():
+            ctl.set_value(getattr(step.params, name))
+        self.body.setVisible(step.enabled)
+        self._set_state("active", step.enabled)
+        self.refresh_availability(step.params)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        hint = super().sizeHint()
+        hint.setWidth(max(hint.width(), 300))
+        return hint
+

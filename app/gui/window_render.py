@@ -1,0 +1,101 @@
+"""Preview and 1:1 detail rendering of the main window (mixed into :class:`MainWindow`).
+
+The preview renders the recipe on the ~2-MP preview source after every change (coalesced by a
+:class:`~app.gui.render_scheduler.RenderScheduler`); when the user zooms past the preview's
+resolution, the visible region is rendered from the full-resolution photo (a 1:1 crop) and laid
+over the preview in the compare view.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRectF
+
+from app.gui.imaging import Pyramid
+from app.gui.render_scheduler import RenderRequest, RenderResult
+from app.gui.workers import Job
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+
+#: past this zoom (device px per full-resolution px, relative to the preview's scale) a 1:1 crop is rendered.
+DETAIL_THRESHOLD = 1.15
+
+
+class WindowRenderMixin:
+    """Rendering behaviour of the main window (``self`` is the window)."""
+
+    def _preview_request(self: MainWindow) -> RenderRequest | None:
+        if self.doc is None or (src := self.doc.preview_source()) is None:
+            return None
+        image, key = src
+        full = self.doc.full_size
+        scale = image.width / full[0] if full else 1.0
+        return RenderRequest(image, key, tuple(self.model.active_steps()), ref_scale=scale)
+
+    def _detail_request(self: MainWindow) -> RenderRequest | None:
+        doc = self.doc
+        if doc is None or doc.full is None:
+            self._set_detail(None)
+            return None
+        scale = doc.full.preview.width / doc.full.developed.width
+        if scale >= 0.999 or self.view.zoom() <= scale * DETAIL_THRESHOLD:  # the preview is detailed enough
+            self._set_detail(None)
+            return None
+        r = self.view.visible_rect().adjusted(-16, -16, 16, 16).intersected(QRectF(0, 0, *doc.full_size))
+        x0, y0, x1, y1 = int(r.left()), int(r.top()), int(r.right() + 0.999), int(r.bottom() + 0.999)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return None
+        crop = doc.full.developed.with_data(doc.full.developed.data[y0:y1, x0:x1])
+        key = f"{doc.key}|crop|{x0},{y0},{x1},{y1}"
+        return RenderRequest(crop, key, tuple(self.model.active_steps()), ref_scale=1.0, origin=(x0, y0))
+
+    def render_preview(self: MainWindow) -> None:
+        self.previews.render_now()
+
+    def set_live_preview(self: MainWindow, on: bool) -> None:
+        self.previews.enabled = self.details.enabled = bool(on)
+        if on:
+            self.previews.request()
+
+    def _render_started(self: MainWindow, job: Job) -> None:
+        self.job_bar.track(job)
+        if job.group == "preview":
+            self.render_label.setText("rendering preview…")
+            job.cancelled.connect(lambda: self._render_cancelled(job))
+
+    def _render_cancelled(self: MainWindow, job: Job) -> None:
+        if job is self.previews.job:  # cancelled by the user, not superseded by a newer render
+            self.render_label.setText("preview cancelled — Ctrl+R renders it again")
+
+    def _recipe_changed(self: MainWindow, *_: object) -> None:
+        self.previews.request()
+
+    def _preview_rendered(self: MainWindow, result: RenderResult) -> None:
+        src = self.doc.preview_source() if self.doc is not None else None
+        if src is None or src[1] != result.request.key:
+            return  # a render of a photo (or resolution) no longer shown
+        self.last_render = result
+        self._set_detail(None)
+        self.view.set_after([result.pyramid])
+        ran = ", ".join(result.ran) or "cached"
+        self.render_label.setText(f"preview {result.seconds * 1000:.0f} ms · ran: {ran}")
+        self.preview_rendered.emit(result)
+        self.details.request()
+        self._quality_soon()
+
+    def _detail_rendered(self: MainWindow, result: RenderResult) -> None:
+        if self.doc is None or not result.request.key.startswith(self.doc.key + "|crop|"):
+            return
+        if result.request.steps != tuple(self.model.active_steps()):
+            return
+        self._set_detail(result.pyramid)
+
+    def _set_detail(self: MainWindow, pyramid: Pyramid | None) -> None:
+        if pyramid is self.detail:
+            return
+        self.detail = pyramid
+        if self.last_render is not None:
+            base = self.view.after_layers()[:1] or [self.last_render.pyramid]
+            self.view.set_after(base + ([pyramid] if pyramid is not None else []))

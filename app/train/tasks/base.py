@@ -1,0 +1,116 @@
+"""What a training task provides, and the data mixture builder the tasks share.
+
+A :class:`Task` ties a config's ``task`` name to its model builder, its data (train / validation
+samplers over the recorded split) and its default loss. Model families plug in by adding a module to
+``app/train/tasks/`` and a line to the registry in ``__init__.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from app.core.models.descriptor import ModelDescriptor
+from app.train.datasets import (
+    BlurFrames,
+    CleanPatches,
+    Degradation,
+    ExposurePairs,
+    MixedDataset,
+    PairPatches,
+    PatchDataset,
+)
+from app.train.sources import SOURCES, ensure_wallpapers
+from app.train.splits import Splits
+
+log = logging.getLogger("photorestore.train")
+
+#: Validation crops use their own seed so every run of a task is scored on the same patches.
+VAL_SEED = 20240601
+
+
+def default_forward(model: nn.Module, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """``model(batch["lq"])``: the prediction compared with ``batch["gt"]``."""
+    return model(batch["lq"])
+
+
+@dataclass(frozen=True)
+class Task:
+    """A trainable task.
+
+    Attributes:
+        name: the config's ``task`` value.
+        build_model: ``cfg -> nn.Module`` (fresh weights; the runner seeds torch first).
+        arch: ``cfg -> (architecture, builder kwargs)`` as written to the manifest.
+        build_data: ``(cfg, splits, split) -> Dataset`` for ``split`` in {"train", "val"}.
+        default_loss: loss spec used when the config's ``loss`` is empty.
+        forward: ``(model, batch) -> prediction`` matching ``batch["gt"]``.
+        descriptor: ``(cfg, model_id) -> ModelDescriptor`` used for the model card when the id is not
+            registered in ``app/core/models/catalog.py`` (test models); None: the catalog's.
+    """
+
+    name: str
+    build_model: Callable[[dict], nn.Module]
+    arch: Callable[[dict], tuple[str, dict[str, Any]]]
+    build_data: Callable[[dict, Splits, str], torch.utils.data.Dataset]
+    default_loss: Sequence[Mapping[str, Any]] = field(default_factory=lambda: [{"type": "l1"}])
+    forward: Callable[[nn.Module, Mapping[str, torch.Tensor]], torch.Tensor] = default_forward
+    descriptor: Callable[[dict, str], ModelDescriptor] | None = None
+
+
+def build_mixture(cfg: Mapping[str, Any], splits: Splits, split: str, *, degrade: Degradation | None = None,
+                  keep_info: Sequence[str] = ()) -> MixedDataset:
+    """Samplers for every ``data.sources`` entry of ``cfg``, mixed by weight.
+
+    Clean sources are degraded with ``degrade``; pair sources (PolyU), exposure sequences (SICE) and
+    GoPro frames give real pairs. Sources absent on this machine (the wallpapers without a fetch) are
+    skipped with a warning; the names actually used are in the result's ``sources`` attribute.
+
+    Args:
+        cfg: the full run config.
+        splits: the recorded split.
+        split: ``"train"`` (random crops, augmentation, ``data.epoch_length`` samples) or ``"val"``
+            (no augmentation, fixed seed, ``val.count`` samples of ``val.patch`` px, from ``val.sources``
+            when given, else the training sources).
+        degrade: degradation for clean sources.
+        keep_info: degradation info keys to return.
+    """
+    data, train = cfg["data"], split == "train"
+    patch = data["patch"] if train else cfg["val"]["patch"]
+    length = data["epoch_length"] if train else cfg["val"]["count"]
+    parts: list[PatchDataset] = []
+    weights: list[float] = []
+    names: list[str] = []
+    specs = cfg["val"]["sources"] if not train and cfg["val"].get("sources") else data["sources"]
+    for salt, spec in enumerate(specs):
+        spec = dict(spec)
+        name, weight = spec.pop("name"), float(spec.pop("weight", 1.0))
+        kind = SOURCES[name].kind
+        common = {"patch": patch, "seed": cfg["seed"] if train else VAL_SEED, "salt": salt, "augment": train,
+                  "cache_mb": data["cache_mb"]}
+        if name == "wallpapers" and ensure_wallpapers(fetch=train and data["fetch_wallpapers"]) is None:
+            continue
+        if kind == "clean":
+            ds: PatchDataset = CleanPatches(splits.items(name, split), degrade=degrade, keep_info=keep_info,
+                                            max_side=spec.pop("max_side", data["clean_max_side"]), **common)
+        elif kind == "noise_pairs":
+            ds = PairPatches(splits.items(name, split), **common)
+        elif kind == "lowlight_sequences":
+            ds = ExposurePairs(splits.items(name, split), **spec, **common)
+        elif kind == "blur_frames":
+            ds = BlurFrames(splits.gopro_frames(split), **spec, **common)
+        else:  # pragma: no cover - SOURCES only holds the kinds above
+            raise ValueError(f"unknown source kind {kind}")
+        parts.append(ds)
+        weights.append(weight)
+        names.append(name)
+    if not parts:
+        raise ValueError(f"config {cfg['name']!r}: no data source available for {split}")
+    mixed = MixedDataset(parts, weights, length)
+    mixed.sources = names
+    return mixed

@@ -1,0 +1,66 @@
+"""``denoise_srgb``: the CycleISP sRGB denoiser on synthetic camera noise and real noisy pairs.
+
+Clean photos are degraded by :class:`app.train.degrade.RawNoise` (unprocess to RAW, shot/read noise,
+quantise, develop: the CycleISP recipe), optionally followed by JPEG compression, as most real noisy
+photos are JPEGs; PolyU pairs add real camera noise where a config lists them (non-commercial).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.models.descriptor import ModelDescriptor
+from app.train.splits import Splits
+from app.train.tasks.base import Task, build_mixture
+
+DEFAULT_MODEL_ID = "cycleisp_srgb_denoise"
+
+
+def degradation(cfg: dict[str, Any]):
+    """The clean-image degradation of a config's ``[degrade]`` table.
+
+    Keys: ``noise_model`` (a name or a list drawn uniformly: ``"sidd"``, ``"dnd"``, ``"calibrated"``),
+    ``bits`` (ADC depths), ``jpeg_p`` (probability of a JPEG stage after the noise) and ``jpeg_quality``.
+    """
+    from app.train.degrade import Compose, Jpeg, OneOf, RandomApply, RawNoise
+
+    d = cfg["degrade"]
+    models = d.get("noise_model", "sidd")
+    bits = tuple(d.get("bits", (12, 14)))
+    noise = (RawNoise(noise_model=models, bits=bits) if isinstance(models, str)
+             else OneOf([RawNoise(noise_model=m, bits=bits) for m in models]))
+    if not d.get("jpeg_p", 0.0):
+        return noise
+    jpeg = Jpeg(quality_range=tuple(d.get("jpeg_quality", (60, 95))))
+    return Compose([noise, RandomApply(jpeg, p=float(d["jpeg_p"]))])
+
+
+def arch_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """``cycleisp.build`` keyword arguments: the net, the preset and any per-field overrides."""
+    m = dict(cfg["model"])
+    return {"net": "srgb_denoiser", "config": m.pop("preset", "fast"), **m}
+
+
+def build_model(cfg: dict[str, Any]):
+    from app.core.nets import cycleisp
+
+    return cycleisp.build(**arch_config(cfg))
+
+
+def _build_data(cfg: dict, splits: Splits, split: str):
+    return build_mixture(cfg, splits, split, degrade=degradation(cfg))
+
+
+def _descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
+    return ModelDescriptor(id=model_id, arch="cycleisp", config=arch_config(cfg), input_space="srgb",
+                           overlap=32, description="sRGB denoiser (CycleISP dual-attention RRGs)")
+
+
+TASK = Task(
+    name="denoise_srgb",
+    build_model=build_model,
+    arch=lambda cfg: ("cycleisp", arch_config(cfg)),
+    build_data=_build_data,
+    default_loss=[{"type": "charbonnier", "eps": 1e-3}],
+    descriptor=_descriptor,
+)

@@ -1,0 +1,164 @@
+"""Validation pairs for ``bench/quality.py``: one small adapter per task, validation split only.
+
+The split is the project's recorded one (``app/train/splits.json``, by scene; GoPro by a
+contiguous frame range with a gap before it), so nothing reported here was trained on.
+
+* ``denoise-srgb``: real PolyU noisy/clean pairs (512-px crops and full-resolution scenes) of the
+  validation scenes; full-resolution ones are centre-cropped.
+* ``denoise-raw``: validation clean photos through ``app.train.degrade.RawNoise`` (unprocess to RAW,
+  SIDD-like shot/read noise, 12/14-bit quantisation, develop): the sRGB input of the baselines and
+  the packed noisy RAW for ops that accept Bayer data, with the same synthetic camera.
+* ``lowlight``: real SICE validation sequences: the darkest frame (mean luma < 50) against the frame
+  whose luma is closest to 115 within 90-140 (the dataset README's pairing).
+* ``deblur``: real GoPro blur: ``n`` (7, 11, 15 in turn) consecutive validation frames averaged in
+  linear light against the middle frame, non-overlapping windows.
+
+Everything is centre-cropped to ``MAX_SIDE`` so per-pair cost is that of a 512x512 image.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+TASKS = ("denoise-srgb", "denoise-raw", "lowlight", "deblur")
+MAX_SIDE = 512
+SOURCE_NOTES = {
+    "denoise-srgb": "real PolyU pairs, validation scenes",
+    "denoise-raw": "validation clean photos + RawNoise (SIDD-like shot/read in RAW, developed)",
+    "lowlight": "real SICE pairs (darkest frame vs luma~115 frame), validation scenes",
+    "deblur": "real GoPro frame averages (n=7/11/15, linear light), validation frames 181-220",
+}
+
+
+@dataclass
+class ValPair:
+    name: str
+    degraded: np.ndarray  # float32 (H, W, 3) sRGB
+    reference: np.ndarray
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. "raw": packed noisy RAW + "isp"
+
+
+def read_srgb(path) -> np.ndarray:
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as im:
+            return np.asarray(im.convert("RGB"), np.float32) / 255.0
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+
+
+def centre_crop(img: np.ndarray, side: int = MAX_SIDE, even: bool = True) -> np.ndarray:
+    h, w = img.shape[:2]
+    ch, cw = min(h, side), min(w, side)
+    if even:
+        ch, cw = ch - ch % 2, cw - cw % 2
+    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    return img[y0:y0 + ch, x0:x0 + cw]
+
+
+def _seed(name: str, seed: int) -> np.random.Generator:
+    return np.random.default_rng([zlib.crc32(name.encode()), seed])
+
+
+def _splits():
+    from app.train.splits import load_splits
+
+    return load_splits()
+
+
+def _polyu(limit: int) -> Iterator[ValPair]:
+    items = sorted(_splits().items("polyu", "val"), key=lambda it: it.key)
+    # Alternate scenes so a small limit still spans several of them.
+    by_scene: dict[str, list] = {}
+    for it in items:
+        by_scene.setdefault(it.scene, []).append(it)
+    order = [lst[i] for i in range(max(map(len, by_scene.values()), default=0))
+             for lst in by_scene.values() if i < len(lst)]
+    for it in order[:limit]:
+        noisy, clean = (centre_crop(read_srgb(p)) for p in it.paths)
+        yield ValPair(f"polyu/{it.key}", noisy, clean, {"scene": it.scene})
+
+
+def _clean_val() -> list[tuple[str, Any]]:
+    from app.train.sources import SOURCES
+
+    out = []
+    sp = _splits()
+    for name, src in SOURCES.items():
+        if src.kind == "clean" and name in sp.data["sources"]:
+            out += [(f"{name}/{it.key}", it.paths[0]) for it in sp.items(name, "val")]
+    return sorted(out)
+
+
+def _raw_noise(limit: int, seed: int) -> Iterator[ValPair]:
+    from app.train.degrade import RawNoise
+    from app.train.raw_pairs import make_raw_pair
+
+    deg = RawNoise(noise_model="sidd")
+    for name, path in _clean_val()[:limit]:
+        clean = centre_crop(read_srgb(path))  # even-sized, so RawNoise does not pad
+        s = int(_seed(name, seed).integers(2**63))
+        noisy, target, info = deg(clean, np.random.default_rng(s))
+        # RawNoise draws make_raw_pair first from its rng: the same seed gives the same RAW pair,
+        # which Bayer-capable ops consume (and the same synthetic camera develops).
+        pair = make_raw_pair(clean, np.random.default_rng(s), noise_model=deg.noise_model, bits=deg.bits)
+        yield ValPair(f"raw/{name}", noisy, target, {"raw_pair": pair, "noise": info.get("noise")})
+
+
+def _sice(limit: int) -> Iterator[ValPair]:
+    n = 0
+    for it in sorted(_splits().items("sice", "val"), key=lambda it: it.key):
+        lumas = np.array(it.lumas)
+        if len(lumas) < 2 or lumas[0] >= 50:
+            continue
+        mid = [i for i, v in enumerate(lumas) if 90 <= v <= 140]
+        if not mid:
+            continue
+        ref = min(mid, key=lambda i: abs(lumas[i] - 115))
+        dark, bright = read_srgb(it.paths[0]), read_srgb(it.paths[ref])
+        if dark.shape != bright.shape:
+            continue
+        yield ValPair(f"sice/{it.key}", centre_crop(dark), centre_crop(bright),
+                      {"luma": (float(lumas[0]), float(lumas[ref]))})
+        n += 1
+        if n >= limit:
+            return
+
+
+def _gopro(limit: int) -> Iterator[ValPair]:
+    from app.train.gopro import average_frames
+
+    frames = _splits().gopro_frames("val")
+    start, k = 0, 0
+    while k < limit:
+        n = (7, 11, 15)[k % 3]
+        if start + n > len(frames):
+            return
+        blurred, sharp = average_frames([centre_crop(read_srgb(p)) for p in frames[start:start + n]])
+        yield ValPair(f"gopro/{frames[start].stem}+{n}", blurred, sharp, {"n": n})
+        start, k = start + n, k + 1
+
+
+def validation_pairs(task: str, limit: int, seed: int = 0) -> Iterator[ValPair]:
+    """Up to ``limit`` validation pairs of ``task`` (deterministic for a given ``seed``).
+
+    Raises:
+        ValueError: unknown task.
+        ImportError / FileNotFoundError: the split or the synthesis code is missing.
+    """
+    if task == "denoise-srgb":
+        return _polyu(limit)
+    if task == "denoise-raw":
+        return _raw_noise(limit, seed)
+    if task == "lowlight":
+        return _sice(limit)
+    if task == "deblur":
+        return _gopro(limit)
+    raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")

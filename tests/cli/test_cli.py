@@ -1,0 +1,113 @@
+"""The headless CLI end to end: real files in, real files out, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from app import __version__
+from app.cli import main
+
+
+def _jpeg(path: Path, seed: int = 0, size=(96, 64)) -> Path:
+    rng = np.random.default_rng(seed)
+    arr = (rng.random((size[1], size[0], 3)) * 255).astype(np.uint8)
+    PILImage.fromarray(arr).save(path, quality=95)
+    return path
+
+
+def test_version_flag(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_ops_lists_parameters_from_metadata(capsys):
+    assert main(["ops"]) == 0
+    out = capsys.readouterr().out
+    assert "exposure" in out and "ev=0.0 [-4..4]" in out and "nlm_denoise" in out
+
+
+def test_models_lists_states(capsys):
+    assert main(["models"]) == 0
+    assert capsys.readouterr().out.strip()
+
+
+def test_run_processes_good_files_and_reports_bad_ones(tmp_path, capsys):
+    good = _jpeg(tmp_path / "good.jpg")
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("this is not an image")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    code = main(["run", str(bad), str(good), str(empty), "-o", str(out), "--op", "exposure:ev=0.5",
+                 "--format", "png16"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert (out / "good.png").is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["good.png"]  # no partial files for the bad ones
+    errors = [line for line in captured.err.splitlines() if "error" in line]
+    assert len(errors) == 2 and all("Traceback" not in e for e in errors)
+    assert any(e.startswith("bad.jpg: error:") for e in errors)
+
+
+def test_run_refuses_to_replace_existing_output_unless_overwrite(tmp_path):
+    src = _jpeg(tmp_path / "a.jpg")
+    out = tmp_path / "out"
+    assert main(["run", str(src), "-o", str(out)]) == 0
+    first = (out / "a.jpg").read_bytes()
+    assert main(["run", str(src), "-o", str(out), "--op", "exposure:ev=1"]) == 1
+    assert (out / "a.jpg").read_bytes() == first
+    assert main(["run", str(src), "-o", str(out), "--op", "exposure:ev=1", "--overwrite"]) == 0
+    assert (out / "a.jpg").read_bytes() != first
+
+
+def test_run_never_overwrites_its_input(tmp_path):
+    src = _jpeg(tmp_path / "a.jpg")
+    before = src.read_bytes()
+    assert main(["run", str(src), "-o", str(tmp_path), "--format", "jpg", "--overwrite"]) == 1
+    assert src.read_bytes() == before
+
+
+def test_run_with_recipe_and_bad_op(tmp_path, capsys):
+    from app.core.pipeline import Recipe, Step
+
+    src = _jpeg(tmp_path / "a.jpg")
+    recipe = Recipe([Step.make("unsharp", amount=1.0)]).save(tmp_path / "r.json")
+    assert main(["run", str(src), "-o", str(tmp_path / "o"), "--recipe", str(recipe)]) == 0
+    assert main(["run", str(src), "-o", str(tmp_path / "o2"), "--op", "exposure:ev=nope"]) == 2
+    assert "expected a number" in capsys.readouterr().err
+
+
+def test_two_inputs_with_same_stem_get_distinct_outputs(tmp_path):
+    a = _jpeg(tmp_path / "x.jpg")
+    b = tmp_path / "x.png"
+    PILImage.open(a).save(b)
+    assert main(["run", str(a), str(b), "-o", str(tmp_path / "o")]) == 0
+    assert len(list((tmp_path / "o").iterdir())) == 2
+
+
+def test_raw_files_become_16bit_tiffs_with_camera_exif(raw_dir, tmp_path):
+    import tifffile
+
+    cr2 = raw_dir / "bayer" / "debian-rawtran-doc_Canon_EOS_30D_IMG_5952.CR2"
+    out = tmp_path / "o"
+    assert main(["run", str(cr2), "-o", str(out)]) == 0
+    tif = out / (cr2.stem + ".tif")
+    with tifffile.TiffFile(tif) as tf:
+        page = tf.pages[0]
+        assert page.dtype == np.uint16 and page.shape[2] == 3
+        make = page.tags.get("Make")
+        exif = page.tags.get("ExifTag")
+        assert (make is not None and "Canon" in str(make.value)) or exif is not None
+
+
+def test_entry_point_runs_as_module():
+    res = subprocess.run([sys.executable, "-m", "app", "--version"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and __version__ in res.stdout
