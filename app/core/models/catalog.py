@@ -33,9 +33,30 @@ Builder = Callable[..., torch.nn.Module]
 # --- builders (import inside: lazy, and visible to PyInstaller) ---------------------------------------
 
 
-# --- the list ---------------------------------------------------------------------------------------------
+def _cycleisp(**config):
+    from app.core.nets import cycleisp
+
+    return cycleisp.build(**config)
+
+
+def _kind(**config):
+    from app.core.nets import kind
+
+    return kind.build(**config)
+
+
+def _deblurgan(**config):
+    from app.core.nets import deblurgan
+
+    return deblurgan.build(**config)
+
+
+# --- the list (each model family adds its descriptors here) ---------------------------------------------------------------------------------------------
 
 MODELS: list[tuple[ModelDescriptor, Builder]] = [
+    (ModelDescriptor(id="cycleisp_srgb_denoise", arch="cycleisp",
+                     config={"net": "srgb_denoiser", "config": "fast"}, input_space="srgb", overlap=32,
+                     description="sRGB denoiser (CycleISP dual-attention RRGs, fast)"), _cycleisp),
 ]
 
 
