@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("inputs", nargs="+", help="RAW or raster files")
     r.add_argument("-o", "--outdir", required=True, help="output folder (created if missing)")
     r.add_argument("--op", action="append", default=[], metavar="NAME[:key=value,...]",
-                   help="an op to run, in order; repeatable (see `photorestore ops`)")
+                   help="an op to run, in order; repeatable (see `photorestore ops`); "
+                   "`auto` runs the recipe the photo analysis proposes")
     r.add_argument("--recipe", help="a recipe JSON saved by the app (its ops run before any --op)")
     r.add_argument("--format", choices=FORMATS, default=None, help="output format (default: jpg; tiff16 for RAW)")
     r.add_argument("--quality", type=int, default=92, help="JPEG quality 1-100")
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list registered models and their state")
     sub.add_parser("ops", help="list ops and their parameters")
     a = sub.add_parser("analyze", help="estimate noise, blur, exposure, JPEG blockiness; propose a recipe")
-    a.add_argument("file")
+    a.add_argument("files", nargs="+", metavar="FILE")
     c = sub.add_parser("compare", help="PSNR/SSIM between two images")
     c.add_argument("a")
     c.add_argument("b")

@@ -15,12 +15,38 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def _file_error(src: Path, exc: Exception) -> str:
+    """``name: error: reason``, one line per failed file (I/O errors carry the name in str() already)."""
+    return f"{src.name}: error: {getattr(exc, 'reason', None) or exc}"
+
+
 def build_steps(args: argparse.Namespace) -> list:
     from app.core.pipeline import Recipe, parse_op_arg
 
     steps = list(Recipe.load(args.recipe).steps) if args.recipe else []
-    steps += [parse_op_arg(text) for text in args.op]
+    steps += [AUTO if text.strip() == AUTO else parse_op_arg(text) for text in args.op]
     return steps
+
+
+#: ``--op auto``: replaced per file by the recipe the photo analysis proposes.
+AUTO = "auto"
+
+
+def expand_auto(steps: list, image) -> tuple[list, list[str]]:
+    """Steps with ``auto`` replaced by the analysis' proposal for ``image``; also returns the reasons."""
+    if AUTO not in steps:
+        return steps, []
+    from app.core.metrics.analysis import analyze_image
+    from app.core.metrics.recipe_auto import plan_recipe
+    from app.core.pipeline import Step
+
+    planned = plan_recipe(analyze_image(image))
+    auto_steps = [Step.make(p.op_id, **p.params) for p in planned]
+    reasons = [f"auto: {p.op_id} ({p.reason})" for p in planned] or ["auto: nothing to restore"]
+    out: list = []
+    for step in steps:
+        out.extend(auto_steps if step == AUTO else [step])
+    return out, reasons
 
 
 def output_path(src: Path, outdir: Path, fmt: str, taken: set[Path]) -> Path:
@@ -61,10 +87,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             bar = ProgressBar(src.name)
             ctx = RunContext(bar, cancel, device=args.device, tile=args.tile)
             try:
-                image = load_image(src)
+                # RAW files load as mosaics so RAW-domain ops can run; others develop them on demand.
+                image = load_image(src, raw_as="auto")
+                for note in image.meta.extra.get("notes", ()) if image.meta else ():
+                    _err(f"{src.name}: note: {note}")
                 fmt = args.format or ("tiff16" if image.raw is not None else "jpg")
                 dest = output_path(src, outdir, fmt, taken)
-                result = pipeline.run(image, steps, ctx, use_cache=False)
+                file_steps, reasons = expand_auto(steps, image)
+                for reason in reasons:
+                    _err(f"{src.name}: {reason}")
+                result = pipeline.run(image, file_steps, ctx, use_cache=False)
                 del image
                 save_image(result, dest, format=fmt, quality=args.quality, overwrite=args.overwrite,
                            keep_metadata=not args.strip_metadata, protect=protect)
@@ -77,7 +109,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                 _err(f"{src.name}: cancelled")
                 failed += 1
                 break
-            except (ImageIOError, OpUnavailableError, RecipeError, ValueError) as exc:
+            except ImageIOError as exc:
+                bar.close()
+                _err(_file_error(src, exc))
+                failed += 1
+            except (OpUnavailableError, RecipeError, ValueError) as exc:
                 bar.close()
                 _err(f"{src.name}: error: {exc}")
                 failed += 1
@@ -124,35 +160,29 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from app.core.io import ImageIOError, load_image
-    from app.core.metrics.analysis import analyze_image, format_analysis
-    from app.core.metrics.recipe_auto import propose_recipe
-    from app.core.pipeline import Pipeline
+    from app.core.io import ImageIOError
+    from app.core.metrics.compare import analyze, format_analyze
 
-    try:
-        image = Pipeline().run(load_image(args.file), [])
-    except ImageIOError as exc:
-        _err(f"{Path(args.file).name}: error: {exc}")
-        return 1
-    result = analyze_image(image.data)
-    print(format_analysis(result))
-    print("proposed recipe:")
-    for op_id, params in propose_recipe(result):
-        print(f"  --op {op_id}" + (":" + ",".join(f"{k}={v}" for k, v in params.items()) if params else ""))
-    return 0
+    failed = 0
+    for name in args.files:
+        try:
+            print(format_analyze(analyze(name)))
+        except (ImageIOError, ValueError) as exc:
+            _err(_file_error(Path(name), exc))
+            failed += 1
+    return 1 if failed else 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from app.core.io import ImageIOError
-    from app.core.metrics.compare import compare
+    from app.core.metrics.compare import compare, format_compare
 
     try:
         result = compare(args.a, args.b)
     except (ImageIOError, ValueError) as exc:
         _err(f"photorestore compare: {exc}")
         return 1
-    for key, value in result.items():
-        print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+    print(format_compare(result, (Path(args.a).name, Path(args.b).name)))
     return 0
 
 

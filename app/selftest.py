@@ -64,6 +64,10 @@ def _gui_smoke() -> int:
     except ImportError as exc:
         print(f"selftest: GUI not importable: {exc}", file=sys.stderr)
         return 1
-    seconds = smoke_test_window()
+    try:
+        seconds = smoke_test_window()
+    except RuntimeError as exc:
+        print(f"selftest: GUI failed: {exc}", file=sys.stderr)
+        return 1
     print(f"selftest: main window shown and closed ({seconds * 1000:.0f} ms to visible)")
     return 0

@@ -65,7 +65,9 @@ class Metadata:
     def summary(self) -> dict[str, str]:
         """Human-readable fields for a metadata panel or ``analyze`` output."""
         out: dict[str, str] = {}
-        cam = " ".join(s for s in (self.camera_make, self.camera_model) if s)
+        make, model = self.camera_make or "", self.camera_model or ""
+        # Many makers repeat the make in the model field ("Canon" + "Canon EOS 30D").
+        cam = model if make and model.lower().startswith(make.lower()) else " ".join(s for s in (make, model) if s)
         if cam:
             out["Camera"] = cam
         if self.lens:

@@ -91,5 +91,51 @@ def run_gui(paths: list[str]) -> int:
     return int(app.exec())
 
 
+def smoke_test_window(timeout_s: float = 30.0) -> float:
+    """Open the main window on the bundled sample, wait for its decode, close it (``--selftest``).
+
+    Settings go to a throw-away INI file so a self-test never changes the user's.
+
+    Returns:
+        Seconds from creating the application to the window being visible.
+
+    Raises:
+        RuntimeError: the window did not show, the sample did not load in ``timeout_s`` or opening failed.
+    """
+    import tempfile
+    import time
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("PHOTORESTORE_SETTINGS", str(Path(tmp) / "selftest.ini"))
+        app = create_application()
+        from app.gui.main_window import MainWindow
+
+        window = MainWindow()
+        window.show()
+        app.processEvents()
+        if not window.isVisible():
+            raise RuntimeError("the main window did not become visible")
+        visible_s = time.monotonic() - t0
+        loop = QEventLoop()
+        outcome: list[str] = []
+        window.photo_loaded.connect(lambda _p: (outcome.append("ok"), loop.quit()))
+        window.open_failed.connect(lambda msg: (outcome.append(f"failed: {msg}"), loop.quit()))
+        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+        sample = sample_photo()
+        if sample is None:
+            raise RuntimeError("no bundled sample photo")
+        window.open_photo(str(sample))
+        if not outcome:
+            loop.exec()
+        window.close()
+        app.processEvents()
+        if outcome != ["ok"]:
+            raise RuntimeError(outcome[0] if outcome else f"the sample did not load in {timeout_s:g} s")
+    return visible_s
+
+
 if __name__ == "__main__":  # pragma: no cover - manual runs
     raise SystemExit(run_gui(sys.argv[1:]))

@@ -6,12 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image as PILImage
 
 from app import __version__
 from app.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample.jpg"
 
 
 def _jpeg(path: Path, seed: int = 0, size=(96, 64)) -> Path:
@@ -111,3 +114,29 @@ def test_raw_files_become_16bit_tiffs_with_camera_exif(raw_dir, tmp_path):
 def test_entry_point_runs_as_module():
     res = subprocess.run([sys.executable, "-m", "app", "--version"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and __version__ in res.stdout
+
+
+def test_op_auto_plans_from_the_photo_and_runs(tmp_path, capsys):
+    # A dark, noisy photo: the analysis must propose brightening and denoising, and the run must apply them.
+    rng = np.random.default_rng(0)
+    base = cv2.imread(str(SAMPLE))
+    dark = np.clip(base.astype(np.float32) * 0.15 + rng.normal(0, 4, base.shape), 0, 255).astype(np.uint8)
+    src = tmp_path / "dark.png"
+    cv2.imwrite(str(src), dark)
+    code = main(["run", str(src), "-o", str(tmp_path / "out"), "--op", "auto", "--format", "png"])
+    err = capsys.readouterr().err
+    assert code == 0
+    auto_lines = [line for line in err.splitlines() if ": auto: " in line]
+    assert auto_lines and "nothing to restore" not in err
+    out = cv2.imread(str(tmp_path / "out" / "dark.png"))
+    assert out.mean() > dark.mean() * 1.5  # brightened
+
+
+def test_analyze_reports_each_file_and_fails_on_a_bad_one(tmp_path, capsys):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8 not really")
+    code = main(["analyze", str(SAMPLE), str(bad)])
+    cap = capsys.readouterr()
+    assert code == 1
+    assert "Auto recipe" in cap.out and "Noise" in cap.out
+    assert cap.err.startswith("bad.jpg: error:")

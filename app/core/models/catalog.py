@@ -51,12 +51,35 @@ def _deblurgan(**config):
     return deblurgan.build(**config)
 
 
-# --- the list (each model family adds its descriptors here) ---------------------------------------------------------------------------------------------
+# --- the list (each model family adds its descriptors here) ---
 
 MODELS: list[tuple[ModelDescriptor, Builder]] = [
     (ModelDescriptor(id="cycleisp_srgb_denoise", arch="cycleisp",
                      config={"net": "srgb_denoiser", "config": "fast"}, input_space="srgb", overlap=32,
                      description="sRGB denoiser (CycleISP dual-attention RRGs, fast)"), _cycleisp),
+    (ModelDescriptor(id="cycleisp_srgb_denoise_full", arch="cycleisp",
+                     config={"net": "srgb_denoiser", "config": "full"}, input_space="srgb", overlap=48,
+                     description="sRGB denoiser (CycleISP dual-attention RRGs, full: 64 ch, 4x8 DAB)"), _cycleisp),
+    # RAW denoisers: 8 input channels = packed RGGB + its 4-plane noise variance (app/core/ops/denoise_raw.py).
+    # Sizes are in packed pixels; size_multiple 2 = the fast trunk's pixel-unshuffle, so tiles need no padding.
+    (ModelDescriptor(id="cycleisp_raw_denoise", arch="cycleisp",
+                     config={"net": "raw_denoiser", "config": "fast"}, input_space="bayer4", in_channels=8,
+                     cond_channels=4, out_channels=4, value_range=(-0.1, 1.0), size_multiple=2, overlap=48,
+                     description="RAW denoiser on the mosaic (CycleISP dual-attention RRGs, fast)"), _cycleisp),
+    (ModelDescriptor(id="cycleisp_raw_denoise_full", arch="cycleisp",
+                     config={"net": "raw_denoiser", "config": "full"}, input_space="bayer4", in_channels=8,
+                     cond_channels=4, out_channels=4, value_range=(-0.1, 1.0), overlap=48,
+                     description="RAW denoiser on the mosaic (CycleISP, full: 64 ch, 4x8 DAB)"), _cycleisp),
+    # KinD low light (app/core/ops/lowlight.py): decompose -> restore R -> adjust L (ratio) -> fuse, fast nets.
+    (ModelDescriptor(id="kind_decomposition", arch="kind", config={"net": "decomposition", "config": "fast"},
+                     out_channels=4, size_multiple=4, overlap=32,
+                     description="KinD decomposition I -> (R, L), fast"), _kind),
+    (ModelDescriptor(id="kind_restoration", arch="kind", config={"net": "restoration", "config": "fast"},
+                     in_channels=4, size_multiple=8, overlap=32,
+                     description="KinD reflectance restoration (R, L) -> R, fast"), _kind),
+    (ModelDescriptor(id="kind_adjustment", arch="kind", config={"net": "adjustment", "config": "fast"},
+                     in_channels=2, out_channels=1, size_multiple=8, overlap=16,
+                     description="KinD illumination adjustment (L, ratio) -> L, fast (coarse tone curve)"), _kind),
 ]
 
 
