@@ -72,8 +72,12 @@ def _bayer_in_out(op, params, pair, ctx):
     return state.data
 
 
-def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None) -> np.ndarray:
-    """Apply one registered op (all its stages, no cache) to an sRGB array."""
+def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None, bayer: bool | None = None) -> np.ndarray:
+    """Apply one registered op (all its stages, no cache) to an sRGB array.
+
+    ``bayer``: feed the pair's noisy RAW mosaic (denoise-raw pairs) instead of ``x``; default: when the op
+    accepts a mosaic and the pair has one.
+    """
     from app.core.context import RunContext
     from app.core.image import ColorSpace, Image
     from app.core.ops.base import make_params
@@ -82,7 +86,9 @@ def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None) -> np.ndarra
     op = get_op(op_id)
     params = make_params(op.Params, params_dict)
     ctx = RunContext(device="cpu")
-    if ColorSpace.SRGB not in op.accepts and pair is not None and "raw_pair" in pair.extra:
+    if bayer is None:
+        bayer = ColorSpace.BAYER in op.accepts and pair is not None and "raw_pair" in pair.extra
+    if bayer:
         out = _bayer_in_out(op, params, pair, ctx)
     else:
         state = Image(np.ascontiguousarray(x, np.float32), ColorSpace.SRGB)
@@ -92,17 +98,82 @@ def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None) -> np.ndarra
     return np.clip(out[..., :3], 0.0, 1.0).astype(np.float32)
 
 
-def _op_method(op, task: str) -> Method:
-    ok, reason = op.availability(None)
-    m = Method(f"op:{op.id}", "ours", note=f"op '{op.label}' (params as Auto would set them)",
+#: params a task fixes for an op, so its row measures one route (denoise-raw: on the mosaic, never the
+#: auto fallback to sRGB; that route has its own row, see ``ROUTE_ROWS``)
+FIXED_PARAMS = {("denoise-raw", "denoise"): {"mode": "raw"}, ("denoise-srgb", "denoise"): {"mode": "srgb"},
+                ("deblur", "deblur"): {"model": "fast"},
+                # the op's own automatic ratio; the "ratio" Auto's recipe proposes is then ignored
+                ("lowlight", "lowlight"): {"auto_ratio": True}}
+#: extra rows: (task, name, op id, params, feed the RAW mosaic?, note)
+ROUTE_ROWS = [("denoise-raw", "op:denoise develop>srgb", "denoise", {"mode": "srgb"}, False,
+               "synthetic camera develops the noisy RAW, then the sRGB denoiser (the route RAW mode must beat)"),
+              ("deblur", "op:deblur quality", "deblur", {"model": "quality"}, False,
+               "DeblurGAN-v2 quality generator (MobileNetV2 FPN); the op:deblur row is the fast one"),
+              ("lowlight", "op:lowlight key ratio", "lowlight", {"auto_ratio": False}, False,
+               "KinD op with the ratio of Auto's key rule (2 ** ev_to_mid) instead of its own rule")]
+#: tasks whose rows are repeated with the output's exposure matched to the reference (the brightness
+#: choice is the user's slider; these rows score everything else: noise, colour, halos)
+EXPOSURE_MATCHED = ("lowlight",)
+
+
+def match_exposure(y: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """``y`` scaled in linear light so its mean luminance equals the reference's (then clipped)."""
+    from app.core.isp.tone import linear_to_srgb_np, srgb_to_linear_np
+
+    w = np.array([0.2126, 0.7152, 0.0722], np.float32)
+    lin, lin_ref = srgb_to_linear_np(np.clip(y, 0, 1)), srgb_to_linear_np(np.clip(ref, 0, 1))
+    gain = float((lin_ref @ w).mean() / max(float((lin @ w).mean()), 1e-6))
+    return np.clip(linear_to_srgb_np(np.clip(lin * np.float32(gain), 0, 1)), 0, 1).astype(np.float32)
+
+
+def _matched_run(seen: dict[str, np.ndarray], run0: Callable, crop: int | None) -> Callable:
+    def run(x, pair):
+        from quality_data import centre_crop  # bench/ is on sys.path when quality.py runs
+
+        y = seen.pop(pair.name) if pair.name in seen else run0(x, pair)
+        return match_exposure(y, centre_crop(pair.reference, crop) if crop else pair.reference)
+
+    return run
+
+
+def _matched_rows(methods: list[Method]) -> list[Method]:
+    """An exposure-matched twin of every available method; it reuses the method's output for the pair."""
+    out = []
+    for base in methods:
+        if base.unavailable or base.name == "auto":
+            continue
+        seen: dict[str, np.ndarray] = {}
+        run0 = base.run
+
+        def run(x, pair, run0=run0, seen=seen):
+            seen[pair.name] = y = run0(x, pair)
+            return y
+
+        base.run = run
+        twin = Method(f"{base.name} exp-matched", base.kind, crop=base.crop, max_pairs=base.max_pairs,
+                      note=f"{base.name}'s output scaled in linear light to the reference's mean luminance "
+                           "(s/MP: the scaling only)")
+        twin.run = _matched_run(seen, run0, base.crop)
+        out.append(twin)
+    return out
+
+
+def _op_method(op, task: str, name: str | None = None, fixed: dict | None = None, bayer: bool | None = None,
+               note: str = "") -> Method:
+    from app.core.ops.base import make_params
+
+    fixed = FIXED_PARAMS.get((task, op.id), {}) if fixed is None else fixed
+    ok, reason = op.availability(make_params(op.Params, fixed) if fixed else None)
+    m = Method(name or f"op:{op.id}", "ours", note=note or f"op '{op.label}' (params as Auto would set them"
+               + (f", {', '.join(f'{k}={v}' for k, v in fixed.items())})" if fixed else ")"),
                unavailable="" if ok else reason)
 
     def run(x, pair):
         # The params Auto would give this op for this input (defaults when Auto would not use it).
         plan = plan_recipe(analyze_array(x), available=lambda o: o == op.id)
-        params = next((s.params for s in plan if s.op_id == op.id), {})
+        params = {**next((s.params for s in plan if s.op_id == op.id), {}), **fixed}
         m.log.append(", ".join(f"{k}={v}" for k, v in params.items()) or "defaults")
-        return run_op(op.id, params, x, pair)
+        return run_op(op.id, params, x, pair, bayer)
 
     m.run = run
     return m
@@ -131,15 +202,19 @@ def methods_for(task: str) -> list[Method]:
     out = [Method(b.name, "baseline", (lambda fn: lambda x, p: fn(x))(b.fn), b.note, b.crop, b.max_pairs)
            for b in baselines_for(task)]
     try:
-        from app.core.ops.registry import all_ops
+        from app.core.ops.registry import all_ops, get_op
     except Exception as exc:  # noqa: BLE001 - the registry is being written; say so in the table
         return out + [Method(f"op:{i}", "ours", unavailable=f"op registry not importable ({exc})")
                       for i in EXPECTED_OPS[task]]
     ops = [op for op in all_ops() if any(k in op.id for k in KEYWORDS[task])]
     out += [_op_method(op, task) for op in ops]
     have = {op.id for op in ops}
+    out += [_op_method(get_op(op_id), task, name, params, bayer, note)
+            for t, name, op_id, params, bayer, note in ROUTE_ROWS if t == task and op_id in have]
     out += [Method(f"op:{i}", "ours", unavailable="no op registered under this id yet")
             for i in EXPECTED_OPS[task] if i not in have]
+    if task in EXPOSURE_MATCHED:
+        out += _matched_rows(out)
     return out + [_auto_method(task)]
 
 

@@ -34,7 +34,8 @@ def average_frames(frames: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray
     n = len(frames)
     if n < 1 or n % 2 == 0:
         raise ValueError(f"need an odd number of frames so that one is in the middle, got {n}")
-    acc = np.zeros_like(frames[0], dtype=np.float32)
+    # Not zeros_like: augmented crops may be transposed views, and ``linear_to_srgb_np(out=)`` needs C order.
+    acc = np.zeros(np.shape(frames[0]), dtype=np.float32)
     for f in frames:
         acc += srgb_to_linear_np(f)
     acc /= np.float32(n)

@@ -8,7 +8,7 @@ that also reports each term for logging.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -73,12 +73,20 @@ class GradientLoss(nn.Module):
         return F.l1_loss(py, ty) + F.l1_loss(px, tx)
 
 
-LOSSES: dict[str, type[nn.Module]] = {
+def _perceptual(**kwargs) -> nn.Module:
+    # Imported on use: the VGG code and its weights file are only needed by tasks that ask for it.
+    from app.train.perceptual import PerceptualLoss
+
+    return PerceptualLoss(**kwargs)
+
+
+LOSSES: dict[str, type[nn.Module] | Callable[..., nn.Module]] = {
     "l1": L1Loss,
     "mse": MSELoss,
     "charbonnier": CharbonnierLoss,
     "ssim": SSIMLoss,
     "gradient": GradientLoss,
+    "perceptual": _perceptual,  # VGG16 conv3_3 (DeblurGAN-v2); needs the HED weights file
 }
 
 

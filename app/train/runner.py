@@ -103,6 +103,7 @@ class Runner:
                                  weight_decay=t["weight_decay"])
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(cfg, s))
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype is torch.float16)
+        self.adversary = self._build_adversary()
 
         self.splits = load_splits()
         self.train_set = self.task.build_data(cfg, self.splits, "train")
@@ -118,7 +119,7 @@ class Runner:
                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict(), "rng": ckpt_io.rng_state(), "config": self.cfg,
                 "config_hash": self.hash, "wall_time": self.wall_time, "best": self.best,
-                "sessions": self.sessions}
+                "sessions": self.sessions, **(self.adversary.state() if self.adversary else {})}
 
     def save(self) -> Path:
         return ckpt_io.atomic_save(self.state(), ckpt_io.latest_path(self.run_dir))
@@ -134,6 +135,8 @@ class Runner:
         self.scheduler.load_state_dict(ck["scheduler"])
         if self.scaler.is_enabled() and ck["scaler"]:  # empty when saved on CPU: start a fresh scale
             self.scaler.load_state_dict(ck["scaler"])
+        if self.adversary is not None:
+            self.adversary.load(ck)
         ckpt_io.set_rng_state(ck["rng"])
         self.step, self.wall_time = ck["step"], ck["wall_time"]
         self.best, self.sessions = ck["best"], list(ck["sessions"])
@@ -192,6 +195,21 @@ class Runner:
                         memory_format=fmt if v.dim() == 4 else torch.preserve_format)
                 for k, v in batch.items()}
 
+    def _build_adversary(self):
+        """The discriminator side of a GAN task (``Task.build_discriminator``); None for other tasks."""
+        if self.task.build_discriminator is None:
+            return None
+        from app.train.gan import Adversary
+
+        disc = self.task.build_discriminator(self.cfg).to(self.device)
+        if self.channels_last:
+            disc = disc.to(memory_format=torch.channels_last)
+        return Adversary(self.cfg, disc, lambda s: lr_factor(self.cfg, s), amp_dtype=self.amp_dtype)
+
+    def _terms(self) -> dict[str, torch.Tensor]:
+        """Latest unweighted loss terms (content, and a GAN's ``d_loss`` / ``adversarial``) for the log."""
+        return {**self.loss_fn.last, **(self.adversary.last if self.adversary is not None else {})}
+
     def train_step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """One optimiser step; returns the (detached) loss."""
         self.model.train()
@@ -199,6 +217,10 @@ class Runner:
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=amp):
             pred = self.task.forward(self.model, batch)
             loss = self.loss_fn(pred.float(), batch["gt"])
+        gan = self.adversary is not None and self.adversary.active(self.step)
+        if gan:  # discriminator first (on the detached prediction), then the generator's adversarial term
+            self.adversary.d_step(batch["gt"], pred, self.scaler)
+            loss = loss + self.adversary.g_loss(batch["gt"], pred)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.cfg["train"]["grad_clip"]:
@@ -207,6 +229,8 @@ class Runner:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
+        if self.adversary is not None:
+            self.adversary.step_schedule()
         self.step += 1
         return loss.detach()
 
@@ -253,7 +277,7 @@ class Runner:
                 if self.step % t["log_every"] == 0 or self.step == stop:
                     n = len(losses)
                     self._log({"kind": "train", "step": self.step, "loss": float(torch.stack(losses).mean()),
-                               "terms": {k: float(v) for k, v in self.loss_fn.last.items()},
+                               "terms": {k: float(v) for k, v in self._terms().items()},
                                "lr": self.scheduler.get_last_lr()[0],
                                "data_s": data_s / n, "step_s": compute_s / n,
                                "samples_per_s": n * cfg["data"]["batch"] / max(data_s + compute_s, 1e-9),

@@ -47,4 +47,4 @@ def test_weighted_sum_from_config_reports_each_term(images):
     assert float(total.detach()) == pytest.approx(float(expected.detach()), rel=1e-6)
     assert set(loss_fn.last) == {"l1", "ssim"}
     with pytest.raises(KeyError, match="unknown loss"):
-        build_loss([{"type": "perceptual"}])
+        build_loss([{"type": "no_such_loss"}])  # ("perceptual" exists now: app/train/perceptual.py)

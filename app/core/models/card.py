@@ -86,7 +86,9 @@ def render_card(model_id: str, *, arch: str, config: Mapping[str, Any], file: st
     if descriptor is not None:
         rng = descriptor.value_range
         vr = "unclamped" if rng is None else f"[{rng[0]:g}, {rng[1]:g}]"
-        rows += [("Input", f"{descriptor.input_space}, {descriptor.in_channels} channels"),
+        cond = descriptor.cond_channels
+        cond_note = f" ({descriptor.in_channels - cond} image + {cond} conditioning)" if cond else ""
+        rows += [("Input", f"{descriptor.input_space}, {descriptor.in_channels} channels{cond_note}"),
                  ("Output", f"{descriptor.out_channels} channels, range {vr}, scale x{descriptor.scale}"),
                  ("Size multiple / tile overlap", f"{descriptor.size_multiple} / {descriptor.overlap} px"),
                  ("Tiling safe / float16 ok", f"{descriptor.tile_safe} / {descriptor.half_ok}")]

@@ -80,6 +80,18 @@ MODELS: list[tuple[ModelDescriptor, Builder]] = [
     (ModelDescriptor(id="kind_adjustment", arch="kind", config={"net": "adjustment", "config": "fast"},
                      in_channels=2, out_channels=1, size_multiple=8, overlap=16,
                      description="KinD illumination adjustment (L, ratio) -> L, fast (coarse tone curve)"), _kind),
+    # DeblurGAN-v2 motion deblurring (app/core/ops/deblur.py), [0, 1] in and out (unit_range). Overlap 256:
+    # exact for a receptive-field radius <= 64 px, blended beyond (the 1/32-scale features see ~300 px; the
+    # op uses tiles up to 2048 px). bytes_per_pixel: measured peak ~0.76 / 0.83 kB at 1024 px, rounded up.
+    # half_ok False until fp16 has been checked against fp32 on a GPU.
+    (ModelDescriptor(id="deblurgan_fast", arch="deblurgan",
+                     config={"net": "generator", "config": "fast", "unit_range": True}, size_multiple=32,
+                     overlap=256, bytes_per_pixel=1024, half_ok=False,
+                     description="motion deblurring (DeblurGAN-v2, MobileNet-DSC FPN, fast)"), _deblurgan),
+    (ModelDescriptor(id="deblurgan_quality", arch="deblurgan",
+                     config={"net": "generator", "config": "quality", "unit_range": True}, size_multiple=32,
+                     overlap=256, bytes_per_pixel=1024, half_ok=False,
+                     description="motion deblurring (DeblurGAN-v2, MobileNetV2 FPN, quality)"), _deblurgan),
 ]
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Input encodings a model can expect (its input tensor is ``(N, in_channels, H, W)``):
-#: ``bayer4`` -- packed RGGB mosaic (4 channels, half resolution), linear, black level removed, [0, 1];
+#: ``bayer4`` -- packed RGGB mosaic (4 channels, half resolution), linear, black level removed, [0, 1],
+#: followed by ``cond_channels`` conditioning maps (the RAW denoiser's per-plane noise variance);
 #: ``linear_rgb`` -- scene-linear sRGB primaries; ``srgb`` -- display-referred sRGB.
 INPUT_SPACES = ("bayer4", "linear_rgb", "srgb")
 
@@ -37,7 +38,10 @@ class ModelDescriptor:
         config: keyword arguments for the builder (the manifest's ``config`` overrides it, as
             training may change widths).
         input_space: one of :data:`INPUT_SPACES`.
-        in_channels: ``C`` of the input ``(N, C, H, W)`` (4 for ``bayer4``).
+        in_channels: ``C`` of the input ``(N, C, H, W)`` (``4 + cond_channels`` for ``bayer4``).
+        cond_channels: trailing input channels that are conditioning maps, not image data (e.g. the
+            RAW denoiser's 4-plane noise variance: 8 input channels = 4 RGGB planes + 4 variances).
+            They are tiled with the image; an op builds them, :class:`LoadedModel` checks the count.
         out_channels: ``C'`` of the output ``(N, C', H*scale, W*scale)``.
         value_range: ``(low, high)`` the output is clamped to; None leaves it unclamped
             (e.g. HDR linear output).
@@ -59,6 +63,7 @@ class ModelDescriptor:
     input_space: str = "srgb"
     in_channels: int = 3
     out_channels: int = 3
+    cond_channels: int = 0
     value_range: tuple[float, float] | None = (0.0, 1.0)
     size_multiple: int = 1
     scale: int = 1
@@ -81,8 +86,12 @@ class ModelDescriptor:
                 raise ValueError(f"model {self.id}: {name} must be a positive int, got {value!r}")
         if not isinstance(self.overlap, int) or self.overlap < 0:
             raise ValueError(f"model {self.id}: overlap must be a non-negative int, got {self.overlap!r}")
-        if self.input_space == "bayer4" and self.in_channels != 4:
-            raise ValueError(f"model {self.id}: bayer4 input has 4 channels, not {self.in_channels}")
+        if not isinstance(self.cond_channels, int) or not 0 <= self.cond_channels < self.in_channels:
+            raise ValueError(f"model {self.id}: cond_channels must be an int in [0, in_channels), "
+                             f"got {self.cond_channels!r}")
+        if self.input_space == "bayer4" and self.in_channels != 4 + self.cond_channels:
+            raise ValueError(f"model {self.id}: bayer4 input has 4 channels (+ {self.cond_channels} "
+                             f"conditioning), not {self.in_channels}")
         if self.value_range is not None:
             low, high = self.value_range
             if not low < high:

@@ -58,7 +58,9 @@ def _measure(module: nn.Module, descriptor: ModelDescriptor | None, card: dict[s
             (m.in_channels for m in module.modules() if isinstance(m, nn.Conv2d)), None)
         if channels is None:
             return
-        side = 64 * (descriptor.size_multiple if descriptor and descriptor.size_multiple > 1 else 1)
+        # Big enough for every downsampling level, small enough to count quickly (FPNs: multiple 32 -> 256 px).
+        multiple = descriptor.size_multiple if descriptor and descriptor.size_multiple > 1 else 1
+        side = max(64, 8 * multiple)
         try:
             card["flops_per_pixel"] = count_flops_per_pixel(module, (1, channels, side, side))
         except Exception as exc:  # noqa: BLE001 - a card without FLOPs beats a failed export

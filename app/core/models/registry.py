@@ -237,7 +237,9 @@ class LoadedModel:
         float32 on the CPU, clamped to ``value_range``."""
         d = self.descriptor
         if x.ndim != 4 or x.shape[1] != d.in_channels:
-            raise ValueError(f"model {d.id} expects (N, {d.in_channels}, H, W) {d.input_space} input, "
+            cond = f" ({d.in_channels - d.cond_channels} image + {d.cond_channels} conditioning)" \
+                if d.cond_channels else ""
+            raise ValueError(f"model {d.id} expects (N, {d.in_channels}, H, W) {d.input_space} input{cond}, "
                              f"got shape {tuple(x.shape)}")
         height, width = x.shape[-2:]
         whole = None if d.tile_safe else max(height, width) + d.size_multiple

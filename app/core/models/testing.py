@@ -39,13 +39,15 @@ class TinyConvNet(nn.Module):
         depth: number of convolutions (>= 1).
         residual: add the input to the output (starts near identity when weights are small).
         scale: integer upsampling factor via pixel shuffle (output ``H*scale``).
+        cond_channels: trailing input channels that are conditioning maps (a RAW denoiser's variance);
+            the residual then adds the first ``C - cond_channels`` input channels.
 
     Shape:
         ``(N, C, H, W) -> (N, C', H*scale, W*scale)``.
     """
 
     def __init__(self, *, in_channels: int = 3, out_channels: int = 3, width: int = 8, depth: int = 3,
-                 residual: bool = True, scale: int = 1) -> None:
+                 residual: bool = True, scale: int = 1, cond_channels: int = 0) -> None:
         super().__init__()
         chans = [in_channels] + [width] * (depth - 1) + [out_channels * scale * scale]
         layers: list[nn.Module] = []
@@ -55,12 +57,14 @@ class TinyConvNet(nn.Module):
                 layers.append(nn.ReLU())
         self.body = nn.Sequential(*layers)
         self.shuffle = nn.PixelShuffle(scale) if scale > 1 else nn.Identity()
-        self.residual = residual and in_channels == out_channels
+        self.residual = residual and in_channels - cond_channels == out_channels
+        self.image_channels = in_channels - cond_channels
         self.scale = scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.shuffle(self.body(x))
         if self.residual:
+            x = x[:, : self.image_channels]
             y = y + (x if self.scale == 1 else nn.functional.interpolate(x, scale_factor=self.scale))
         return y
 
@@ -96,6 +100,8 @@ def temporary_model(directory: Path, model_id: str = "tiny_test", *, seed: int =
             if export:
                 cfg = {"in_channels": desc.in_channels, "out_channels": desc.out_channels,
                        "scale": desc.scale, **desc.config}
+                if desc.cond_channels:
+                    cfg["cond_channels"] = desc.cond_channels
                 desc = dataclasses.replace(desc, config=cfg)
                 register(desc, build_tiny, replace=True)
                 with torch.random.fork_rng(devices=[]):  # seeded, without touching the caller's RNG

@@ -105,7 +105,10 @@ class RawDenoiser(DualAttentionDenoiser):
     """RAW denoiser on packed RGGB, conditioned on a per-pixel noise-variance map.
 
     The variance follows the heteroscedastic model ``var = shot * x + read`` evaluated on the noisy packed
-    mosaic ``x`` (black-level subtracted, white level 1). With ``noise_channels=4`` (default, as in CycleISP)
+    mosaic ``x`` (black-level subtracted, white level 1). The net sees its square root, the noise standard
+    deviation: variances of 1e-6..1e-3 next to signals of 0.01..1 would need first-layer weights hundreds of
+    times larger than their initialisation before the net could use them; the std is in the signal's units.
+    With ``noise_channels=4`` (default, as in CycleISP)
     it is given per CFA plane, aligned with the packed input; ``noise_channels=1`` takes one map per packed
     pixel (e.g. from a luminance estimate) for callers that have no per-plane estimate.
 
@@ -131,13 +134,13 @@ class RawDenoiser(DualAttentionDenoiser):
             if raw.ndim != 4 or raw.shape[1] != 4 + self.noise_channels:
                 raise ValueError(f"expected (B, {4 + self.noise_channels}, h, w) = packed RGGB + variance, "
                                  f"got {tuple(raw.shape)}")
-            return self._run(raw)
+            raw, variance = raw[:, :4], raw[:, 4:]
         if raw.ndim != 4 or raw.shape[1] != 4:
             raise ValueError(f"expected packed RGGB (B, 4, h, w), got {tuple(raw.shape)}")
         expected = (raw.shape[0], self.noise_channels, *raw.shape[2:])
         if tuple(variance.shape) != expected:
             raise ValueError(f"variance must have shape {expected}, got {tuple(variance.shape)}")
-        return self._run(torch.cat([raw, variance], dim=1))
+        return self._run(torch.cat([raw, variance.clamp(min=0.0).sqrt()], dim=1))
 
 
 _DENOISER_CONFIGS: dict[str, dict[str, dict[str, Any]]] = {

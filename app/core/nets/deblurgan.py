@@ -45,18 +45,22 @@ class FPNGenerator(nn.Module):
             can be added after the first upsampling).
         dsc: MobileNet-DSC: depthwise-separable 3x3 convs everywhere (stem, top-down, heads, smoothing).
         norm: ``"batch"`` (default; folds at inference and is tile-independent) or ``"instance"`` (paper).
+        unit_range: take and return images in ``[0, 1]`` (the app's sRGB convention) instead of the paper's
+            ``[-1, 1]``; the mapping is outside the learned part, so the state dict is the same either way.
 
     Shape:
-        - Input: ``(B, 3, H, W)`` in ``[-1, 1]``; any ``H, W`` (reflect-padded internally to a multiple of
-          32 and cropped back; callers may pad with :func:`pad_to_multiple` themselves).
-        - Output: ``(B, 3, H, W)`` in ``[-1, 1]``.
+        - Input: ``(B, 3, H, W)`` in ``[-1, 1]`` (``[0, 1]`` with ``unit_range``); any ``H, W``
+          (reflect-padded internally to a multiple of 32 and cropped back; callers may pad with
+          :func:`pad_to_multiple` themselves).
+        - Output: ``(B, 3, H, W)`` in the input's range.
     """
 
     size_multiple = 32
 
     def __init__(self, *, width_mult: float = 1.0, fpn_channels: int = 256, head_channels: int = 128,
-                 dsc: bool = False, norm: str = "batch") -> None:
+                 dsc: bool = False, norm: str = "batch", unit_range: bool = False) -> None:
         super().__init__()
+        self.unit_range = unit_range
         self.backbone = MobileNetV2Backbone(width_mult=width_mult, dsc_stem=dsc, norm=norm)
         c = self.backbone.channels
         self.laterals = nn.ModuleList([nn.Conv2d(c[0], head_channels, 1, bias=False)] +
@@ -75,7 +79,9 @@ class FPNGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != 3:
-            raise ValueError(f"expected (B, 3, H, W) in [-1, 1], got {tuple(x.shape)}")
+            raise ValueError(f"expected (B, 3, H, W) images, got {tuple(x.shape)}")
+        if self.unit_range:
+            x = x * 2 - 1
         inp, size = pad_to_multiple(x, self.size_multiple)
         taps = self.backbone(inp)
         lat = [layer(t) for layer, t in zip(self.laterals, taps)]
@@ -87,7 +93,8 @@ class FPNGenerator(nn.Module):
         y = self.smooth(torch.cat(pyramid[::-1], dim=1))
         y = self.smooth2(_up(y, 2) + lat[0])
         y = self.final(_up(y, 2))
-        return crop_to(torch.clamp(torch.tanh(y) + inp, -1.0, 1.0), size)
+        out = crop_to(torch.clamp(torch.tanh(y) + inp, -1.0, 1.0), size)
+        return (out + 1) * 0.5 if self.unit_range else out
 
 
 class NLayerDiscriminator(nn.Module):

@@ -94,7 +94,13 @@ def make_params(params_cls: type, values: dict[str, Any]) -> Any:
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(sorted(unknown))}; "
                          f"known: {', '.join(specs) or 'none'}")
-    return params_cls(**{k: coerce_param(specs[k], v) for k, v in values.items()})
+    kwargs = {k: coerce_param(specs[k], v) for k, v in values.items()}
+    # A value with an automatic switch (``auto_<name>``, e.g. lowlight's ratio) given on its own means
+    # "use this value" (CLI ``--op lowlight:ratio=3``, Auto's proposals): the switch turns off.
+    for name in list(kwargs):
+        if f"auto_{name}" in specs and f"auto_{name}" not in kwargs:
+            kwargs[f"auto_{name}"] = False
+    return params_cls(**kwargs)
 
 
 @dataclass(frozen=True)

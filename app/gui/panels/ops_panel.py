@@ -187,7 +187,9 @@ class OpsPanel(QWidget):
         value = getattr(step.params, name)
         self.prominent.set_value(value)
         state = "" if step.enabled else "  (off — moving the slider turns it on)"
-        self.prominent_label.setText(f"{self.prominent.spec.label}: ×{value:g}{state}")
+        auto = getattr(step.params, f"auto_{name}", False) is True  # the op picks the value per photo
+        shown = "automatic (move to set)" if auto else f"×{value:g}"
+        self.prominent_label.setText(f"{self.prominent.spec.label}: {shown}{state}")
         ok, why = self.cards[self.prominent_op].op.availability(step.params)
         self.prominent.setEnabled(ok)
         if not ok:
@@ -195,12 +197,20 @@ class OpsPanel(QWidget):
 
     # -- model <-> widgets ---------------------------------------------------------------------------
     def _param_edited(self, op_id: str, name: str, value: Any) -> None:
+        self._manual(op_id, name)
         self.model.set_param(op_id, name, value)
 
     def _prominent_moved(self, op_id: str, name: str, value: Any) -> None:
         if not self.model.step(op_id).enabled:
             self.model.set_enabled(op_id, True)
+        self._manual(op_id, name)
         self.model.set_param(op_id, name, value)
+
+    def _manual(self, op_id: str, name: str) -> None:
+        """A param with an ``auto_<name>`` switch (lowlight's ratio) stops being automatic once the user
+        sets it, or the slider would move without changing the picture."""
+        if getattr(self.model.step(op_id).params, f"auto_{name}", False) is True:
+            self.model.set_param(op_id, f"auto_{name}", False)
 
     def _model_changed(self, op_id: str, what: str) -> None:
         if what == "all" and set(self.cards) != {s.op_id for s in self.model.steps}:

@@ -14,6 +14,11 @@ from app.train.tasks.base import Task
 TASKS: dict[str, str] = {
     "tiny_test": "app.train.tasks.tiny_test",
     "denoise_srgb": "app.train.tasks.denoise_srgb",
+    "deblur": "app.train.tasks.deblur",
+    "kind_decompose": "app.train.tasks.kind_decompose",
+    "kind_restore": "app.train.tasks.kind_restore",
+    "kind_adjust": "app.train.tasks.kind_adjust",
+    "denoise_raw": "app.train.tasks.denoise_raw",
 }
 
 

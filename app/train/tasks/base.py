@@ -52,6 +52,8 @@ class Task:
         forward: ``(model, batch) -> prediction`` matching ``batch["gt"]``.
         descriptor: ``(cfg, model_id) -> ModelDescriptor`` used for the model card when the id is not
             registered in ``app/core/models/catalog.py`` (test models); None: the catalog's.
+        build_discriminator: ``cfg -> nn.Module`` for GAN tasks: the runner then also trains this
+            discriminator adversarially (:mod:`app.train.gan`); None: plain supervised training.
     """
 
     name: str
@@ -61,6 +63,7 @@ class Task:
     default_loss: Sequence[Mapping[str, Any]] = field(default_factory=lambda: [{"type": "l1"}])
     forward: Callable[[nn.Module, Mapping[str, torch.Tensor]], torch.Tensor] = default_forward
     descriptor: Callable[[dict, str], ModelDescriptor] | None = None
+    build_discriminator: Callable[[dict], nn.Module] | None = None
 
 
 def build_mixture(cfg: Mapping[str, Any], splits: Splits, split: str, *, degrade: Degradation | None = None,

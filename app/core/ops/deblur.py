@@ -1,0 +1,138 @@
+"""Motion deblurring with a DeblurGAN-v2 generator (FPN over MobileNet-DSC ``fast`` or MobileNetV2 ``quality``).
+
+The image runs in overlapping tiles (:func:`app.core.infer.tiling.tiled_apply` through the model's
+descriptor): tiles are multiples of 32 px (the FPN's deepest stride) and overlap by 256 px, so a tile's
+output is exact up to a receptive-field radius of 64 px and blended smoothly beyond. The FPN's 1/16 and
+1/32 features see much further (about +-300 px in theory), so the op prefers big tiles -- up to
+:data:`MAX_TILE` px, as free memory allows -- which keeps both the truncated context and the overlap's
+extra work small; ``tests/ops/test_deblur_op.py`` measures tiled against untiled output. A 1280x720 frame
+is one tile. Progress is reported per tile and cancellation is checked before every tile. ``strength``
+blends the result with the input. While the chosen model has no verified weights the op is unavailable
+with the registry's reason; it never returns a stand-in result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from app.core.context import RunContext
+from app.core.image import ColorSpace, Image
+from app.core.ops.base import Op, param
+
+#: ``model`` param -> model id in app/core/models/catalog.py.
+MODEL_IDS = {"fast": "deblurgan_fast", "quality": "deblurgan_quality"}
+#: Largest automatic tile edge (px): ~3.4 GB peak at the measured ~0.8 kB per pixel (descriptor).
+MAX_TILE = 2048
+
+
+@dataclass(frozen=True)
+class DeblurParams:
+    VERSION = 1
+    model: str = param("fast", label="Model", choices=tuple(MODEL_IDS),
+                       help="fast (MobileNet-DSC) suits a CPU; quality (MobileNetV2) is slower and sharper")
+    strength: float = param(1.0, label="Strength", min=0.0, max=1.0, step=0.05,
+                            help="0 = the input, 1 = the network's result; in between blends the two")
+
+
+def prepare_for_inference(module: torch.nn.Module) -> torch.nn.Module:
+    """Fold batch norm into the convs and store weights channels-last, once per loaded module.
+
+    Both are pure speed-ups with the same results up to float rounding; measured with the fast generator
+    on a 1280x720 frame (1 CPU thread) they cut the time by about a half (see bench/speed.py). The module
+    is the registry's cached instance, so the flag keeps this to a single pass per load.
+    """
+    if getattr(module, "_photorestore_prepared", False):
+        return module
+    from app.core.nets.blocks import fold_batchnorm
+
+    fold_batchnorm(module.eval())
+    module.to(memory_format=torch.channels_last)
+    module._photorestore_prepared = True
+    return module
+
+
+def auto_tile(device: torch.device, bytes_per_pixel: int | None, overlap: int) -> int:
+    """Tile edge from free memory, like the shared tiler's, but allowed up to :data:`MAX_TILE` on the CPU too.
+
+    The shared cap (1024 px on the CPU) suits local networks; for the FPN a bigger tile means less
+    truncated 1/32-scale context and less repeated overlap (24 MP: ~1.3x the pixels instead of ~1.7x).
+    """
+    from app.core.infer.memory import MEMORY_FRACTION, free_memory_bytes, round_down
+
+    budget = free_memory_bytes(device) * MEMORY_FRACTION.get(device.type, 0.25)
+    edge = round_down(int(math.sqrt(max(budget, 0.0) / float(bytes_per_pixel or 2048))), 32)
+    return max(2 * overlap, min(MAX_TILE, edge))
+
+
+def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext) -> np.ndarray:
+    """Deblur an ``(H, W, 1|3)`` float32 sRGB array with a loaded generator (the op without the registry checks).
+
+    Args:
+        model: a :class:`app.core.models.registry.LoadedModel` of a DeblurGAN generator (``bench/speed.py``
+            wraps an untrained one: speed does not depend on the weights).
+        data: the image; grey images run as RGB and are averaged back.
+        strength: blend factor in [0, 1] between ``data`` and the network's output.
+        ctx: tile progress and cancellation (and ``ctx.tile``, an explicit tile edge).
+
+    Returns:
+        Array of ``data``'s shape, in [0, 1].
+    """
+    prepare_for_inference(model.module)
+    rgb = data if data.shape[2] == 3 else np.repeat(data, 3, axis=2)
+    x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+    d = model.descriptor
+    tile = ctx.tile or auto_tile(model.device, d.bytes_per_pixel, d.overlap)
+    out = model.run_tensor(x, ctx, tile=tile)
+    if strength != 1.0:
+        out.sub_(x).mul_(strength).add_(x)
+    out.clamp_(0.0, 1.0)
+    result = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
+    return result if data.shape[2] == 3 else result.mean(axis=2, keepdims=True, dtype=np.float32)
+
+
+def _model_state(model_id: str) -> tuple[bool, str]:
+    from app.core.models.registry import model_state
+
+    state = model_state(model_id)
+    return state.ok, "" if state.ok else f"model {model_id}: {state.message}"
+
+
+class DeblurOp(Op):
+    id = "deblur"
+    label = "Deblur (motion)"
+    description = "DeblurGAN-v2 motion deblurring: camera shake and moving subjects."
+    Params = DeblurParams
+    # fast model, one idle CPU core, 24-MP photo in 2048-px tiles (bench/speed.py: 59 cpu-s; quality ~4.5 s/MP).
+    # Speed does not depend on the weights, so the untrained architecture's figure holds.
+    cost_s_per_mp = 2.5
+
+    def model_ids(self, params: DeblurParams) -> list[str]:
+        return [MODEL_IDS[params.model]]
+
+    def availability(self, params: DeblurParams | None = None) -> tuple[bool, str]:
+        params = params if params is not None else self.Params()
+        return _model_state(MODEL_IDS[params.model])
+
+    def run(self, image: Image, params: DeblurParams, ctx: RunContext) -> Image:
+        from app.core.models.registry import ModelUnavailableError, load_model, model_state
+
+        model_id = MODEL_IDS[params.model]
+        ok, why = _model_state(model_id)
+        if not ok:
+            raise ModelUnavailableError(model_id, model_state(model_id).name, why)
+        if image.space is not ColorSpace.SRGB or image.channels not in (1, 3):
+            raise ValueError(f"deblurring needs an sRGB grey or colour image, got {image.space.value} "
+                             f"with {image.channels} channel(s)")
+        if params.strength == 0.0:  # the blend would return the input exactly; skip the network
+            return image
+        model = load_model(model_id, ctx.device, ctx=ctx)
+        result = deblur_array(model, image.data, params.strength, ctx.sub(0.0, 0.98))
+        ctx.progress(1.0, "deblurred")
+        meta = dataclasses.replace(image.meta, extra={**image.meta.extra,
+                                                      "deblur": {"model": model_id, "strength": params.strength}})
+        return dataclasses.replace(image.with_data(result), meta=meta)

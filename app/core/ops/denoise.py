@@ -1,0 +1,195 @@
+"""Learned denoising (CycleISP): RAW mosaics before development, sRGB images after.
+
+``mode="auto"`` sends a RAW file (a BAYER mosaic; the pipeline runs this op before ``develop``) through
+the RAW denoiser, which is conditioned on a per-plane noise-variance map (see
+:mod:`app.core.ops.denoise_noise` for where the level comes from), and any other image through the blind
+sRGB denoiser. Denoising on the mosaic sees the noise before demosaicking spreads and colours it, which is
+why RAW files take that route. ``strength`` blends with the input; above 1 the removed noise is pushed
+further at half rate (1.5 -> 1.25x), a gentle extrapolation that cannot flip the image's sign of change.
+
+Models: ``fast`` (CPU) or ``full`` (the paper's size, for GPUs). A missing or untrained model makes the op
+unavailable with the registry's reason; in ``auto`` mode a RAW file whose RAW model is missing is developed
+and denoised by the sRGB model instead, with a warning. Output is never faked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from app.core.context import RunContext
+from app.core.image import ColorSpace, Image
+from app.core.ops.base import Op, param
+from app.core.ops.denoise_noise import NOISE_SOURCES, RawNoise, resolve_raw_noise
+
+#: (route, model size) -> model id in app/core/models/catalog.py.
+MODEL_IDS = {
+    ("raw", "fast"): "cycleisp_raw_denoise",
+    ("raw", "full"): "cycleisp_raw_denoise_full",
+    ("srgb", "fast"): "cycleisp_srgb_denoise",
+    ("srgb", "full"): "cycleisp_srgb_denoise_full",
+}
+
+
+@dataclass(frozen=True)
+class DenoiseParams:
+    VERSION = 1
+    mode: str = param("auto", label="Mode", choices=("auto", "raw", "srgb"),
+                      help="auto: RAW files on the mosaic before development, other images in sRGB")
+    strength: float = param(1.0, label="Strength", min=0.0, max=1.5, step=0.05,
+                            help="0 = off, 1 = the network's result, above 1 removes a little more")
+    model: str = param("fast", label="Model", choices=("fast", "full"),
+                       help="fast runs well on a CPU; full is the paper's size, for GPUs")
+    noise_scale: float = param(1.0, label="Noise level", min=0.25, max=4.0, step=0.05,
+                               help="RAW only: multiplies the detected noise level the network is told")
+    noise_source: str = param("auto", label="Noise level from", choices=NOISE_SOURCES, advanced=True,
+                              help="RAW only: auto = DNG NoiseProfile, else camera calibration at the "
+                                   "shot's ISO, else estimated from the image")
+    shot: float = param(0.0, label="Manual shot noise", min=0.0, max=0.1, step=1e-5, advanced=True,
+                        help="RAW, noise source manual: variance per unit signal (0-1 scale)")
+    read: float = param(0.0, label="Manual read noise", min=0.0, max=0.01, step=1e-7, advanced=True,
+                        help="RAW, noise source manual: signal-independent variance (0-1 scale)")
+
+
+def blend(noisy: torch.Tensor, denoised: torch.Tensor, strength: float) -> torch.Tensor:
+    """``noisy + k * (denoised - noisy)`` in place on ``denoised``; ``k = s`` up to 1, then ``1 + (s-1)/2``."""
+    k = strength if strength <= 1.0 else 1.0 + 0.5 * (strength - 1.0)
+    if k != 1.0:
+        denoised.sub_(noisy).mul_(k).add_(noisy)
+    return denoised
+
+
+#: Tile edge on the CPU when the user sets none. Measured (bench/denoise_memory.py, fast RAW net, 6.3 MP, one
+#: thread): 1024 px tiles cost 16.3 CPU-s, 9 of them in the kernel (every layer's 100+ MB output is a fresh
+#: mmap whose pages fault in, then unmap); 512: 10.4 s; 320: 9.3 s; 256: 9.6 s (overlap overhead grows).
+CPU_TILE = 384
+_PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))  # R, G1, G2, B sites of an RGGB cell (app.core.isp.mosaic order)
+
+
+def raw_input(image: Image, params: DenoiseParams) -> tuple[torch.Tensor, RawNoise]:
+    """The RAW denoiser's input for a BAYER image: ``(1, 8, H/2, W/2)`` = packed RGGB, then per plane
+    ``shot * max(x, 0) + read`` for the noise level :func:`resolve_raw_noise` picks, and that level.
+
+    One buffer filled in place: with a 24-MP mosaic it is the op's largest allocation (192 MB).
+    """
+    mosaic = image.data[:, :, 0]
+    if mosaic.shape[0] % 2 or mosaic.shape[1] % 2:
+        raise ValueError(f"a RAW mosaic has even sides, got {mosaic.shape}")
+    x = torch.empty(1, 8, mosaic.shape[0] // 2, mosaic.shape[1] // 2)
+    for c, (i, j) in enumerate(_PHASES):
+        x[0, c] = torch.from_numpy(np.ascontiguousarray(mosaic[i::2, j::2]))
+    packed = x[0, :4].numpy().transpose(1, 2, 0)  # (h, w, 4) view
+    noise = resolve_raw_noise(image, packed, source=params.noise_source, scale=params.noise_scale,
+                              shot=params.shot, read=params.read)
+    noise.variance(packed, out=x[0, 4:].numpy().transpose(1, 2, 0))
+    return x, noise
+
+
+def _tile(model, ctx: RunContext) -> int | None:
+    """The user's tile size, else :data:`CPU_TILE` on the CPU, else the tiler's choice from free memory."""
+    return ctx.tile or (CPU_TILE if model.device.type == "cpu" else None)
+
+
+def _model_state(model_id: str) -> tuple[bool, str]:
+    from app.core.models.registry import model_state
+
+    state = model_state(model_id)
+    return state.ok, "" if state.ok else f"model {model_id}: {state.message}"
+
+
+class DenoiseOp(Op):
+    id = "denoise"
+    label = "Denoise"
+    description = "CycleISP denoisers: RAW files on the sensor mosaic, other images in sRGB."
+    Params = DenoiseParams
+    accepts = frozenset({ColorSpace.BAYER, ColorSpace.SRGB})
+    cost_s_per_mp = 1.5  # fast RAW net, 1 thread, 384-px tiles: 24 MP in ~32 CPU-s (bench/denoise_memory.py)
+
+    def model_ids(self, params: DenoiseParams) -> list[str]:
+        routes = ("raw", "srgb") if params.mode == "auto" else (params.mode,)
+        return [MODEL_IDS[(r, params.model)] for r in routes]
+
+    def availability(self, params: DenoiseParams | None = None) -> tuple[bool, str]:
+        params = params if params is not None else self.Params()
+        states = [_model_state(mid) for mid in self.model_ids(params)]
+        if params.mode != "auto":
+            return states[0]
+        (raw_ok, raw_why), (srgb_ok, srgb_why) = states
+        if raw_ok and srgb_ok:
+            return True, ""
+        if srgb_ok:
+            return True, f"RAW files are developed first and denoised in sRGB ({raw_why})"
+        if raw_ok:
+            return True, f"only RAW files can be denoised ({srgb_why})"
+        return False, f"{raw_why}; {srgb_why}"
+
+    def run(self, image: Image, params: DenoiseParams, ctx: RunContext) -> Image:
+        from app.core.models.registry import ModelUnavailableError, model_state
+
+        route = params.mode
+        if route == "auto":
+            route = "raw" if image.space is ColorSpace.BAYER else "srgb"
+            if route == "raw" and not model_state(MODEL_IDS[("raw", params.model)]).ok:
+                ctx.warn(f"{_model_state(MODEL_IDS[('raw', params.model)])[1]}; "
+                         "developing first and denoising in sRGB instead")
+                route = "srgb"
+        if route == "raw" and image.space is not ColorSpace.BAYER:
+            raise ValueError("RAW denoising needs a RAW file (a sensor mosaic); use mode auto or srgb")
+        model_id = MODEL_IDS[(route, params.model)]
+        ok, why = _model_state(model_id)
+        if not ok:
+            state = model_state(model_id)
+            raise ModelUnavailableError(model_id, state.name, why)
+        if params.strength == 0.0:  # blending would return the input exactly; skip the network
+            return image
+        if route == "raw":
+            return self._run_raw(image, params, model_id, ctx)
+        if image.space is ColorSpace.BAYER:  # mode srgb (or the auto fallback) on a RAW file
+            from app.core.io import develop
+
+            ctx.progress(0.0, "developing RAW")
+            image = develop(image)
+            ctx = ctx.sub(0.3, 1.0)
+        return self._run_srgb(image, params, model_id, ctx)
+
+    def _run_srgb(self, image: Image, params: DenoiseParams, model_id: str, ctx: RunContext) -> Image:
+        from app.core.models.registry import load_model
+
+        if image.space is not ColorSpace.SRGB or image.channels != 3:
+            raise ValueError(f"sRGB denoising needs an sRGB colour image, got {image.space.value} "
+                             f"with {image.channels} channel(s)")
+        model = load_model(model_id, ctx.device, ctx=ctx)
+        x = torch.from_numpy(np.ascontiguousarray(image.data.transpose(2, 0, 1)))[None]
+        out = blend(x, model.run_tensor(x, ctx.sub(0.0, 0.98), _tile(model, ctx)), params.strength).clamp_(0.0, 1.0)
+        data = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
+        ctx.progress(1.0, "denoised")
+        return self._tagged(image.with_data(data), {"mode": "srgb", "model": model_id,
+                                                    "strength": params.strength})
+
+    def _run_raw(self, image: Image, params: DenoiseParams, model_id: str, ctx: RunContext) -> Image:
+        from app.core.models.registry import load_model
+
+        ctx.progress(0.0, "measuring the noise level")
+        x, noise = raw_input(image, params)
+        ctx.check_cancelled()
+        model = load_model(model_id, ctx.device, ctx=ctx)
+        den = model.run_tensor(x, ctx.sub(0.05, 0.97), _tile(model, ctx))
+        blend(x[:, :4], den, params.strength)
+        del x
+        out = np.empty_like(image.data)
+        for c, (i, j) in enumerate(_PHASES):
+            out[i::2, j::2, 0] = den[0, c].numpy()
+        del den
+        np.minimum(out, 1.0, out=out)  # the sensor's white; below-black noise is kept like the source's
+        ctx.progress(1.0, "denoised")
+        info = {"mode": "raw", "model": model_id, "strength": params.strength, "noise_source": noise.source,
+                "shot": list(noise.shot), "read": list(noise.read)}
+        return self._tagged(image.with_data(out), info)
+
+    @staticmethod
+    def _tagged(image: Image, info: dict) -> Image:
+        meta = dataclasses.replace(image.meta, extra={**image.meta.extra, "denoise": info})
+        return dataclasses.replace(image, meta=meta)

@@ -1,0 +1,96 @@
+"""``denoise_raw``: the CycleISP RAW denoiser on unprocessed clean photos with shot/read sensor noise.
+
+Each clean sRGB crop is unprocessed by a random synthetic camera to packed RGGB linear RAW
+(:func:`app.train.raw_pairs.make_raw_pair`: inverse tone curve, colour matrix, white balance, mosaic),
+then heteroscedastic noise ``var = shot * x + read`` is added, quantised to a random ADC depth and
+clipped at white. The network sees the noisy packed mosaic concatenated with the per-plane variance map
+computed from the *noisy* values, exactly what the ``denoise`` op can compute at inference time from the
+DNG NoiseProfile, the camera calibration or an estimate. The target is the clean packed mosaic.
+
+Batches hold ``lq`` (noisy packed RAW, 4 channels, so the validation's identity baseline is meaningful),
+``variance`` (4 channels) and ``gt`` (4 channels), all ``(B, 4, patch/2, patch/2)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from app.core.models.descriptor import ModelDescriptor
+from app.train.raw_pairs import make_raw_pair
+from app.train.splits import Splits
+from app.train.tasks.base import Task, build_mixture
+
+DEFAULT_MODEL_ID = "cycleisp_raw_denoise"
+
+
+@dataclass
+class PackedRawNoise:
+    """Clean sRGB ``(H, W, 3)`` (H, W even) -> noisy packed RAW, clean packed RAW, info with ``variance``.
+
+    Attributes:
+        noise_models: noise model names drawn uniformly per sample (``"sidd"``, ``"dnd"``, ``"calibrated"``).
+        bits: ADC depths to draw from.
+    """
+
+    noise_models: Sequence[str] = ("sidd", "dnd", "calibrated")
+    bits: Sequence[int] = (12, 14)
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict]:
+        if clean.shape[0] % 2 or clean.shape[1] % 2:
+            raise ValueError(f"PackedRawNoise needs even crops, got {clean.shape[:2]}")
+        model = self.noise_models[int(rng.integers(len(self.noise_models)))]
+        pair = make_raw_pair(clean, rng, noise_model=model, bits=self.bits)
+        return pair.noisy, pair.clean, {"variance": pair.variance, **pair.metadata()}
+
+
+def degradation(cfg: dict[str, Any]) -> PackedRawNoise:
+    d = cfg["degrade"]
+    models = d.get("noise_model", ["sidd", "dnd", "calibrated"])
+    return PackedRawNoise(noise_models=(models,) if isinstance(models, str) else tuple(models),
+                          bits=tuple(d.get("bits", (12, 14))))
+
+
+def arch_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """``cycleisp.build`` keyword arguments: the net, the preset and any per-field overrides."""
+    m = dict(cfg["model"])
+    return {"net": "raw_denoiser", "config": m.pop("preset", "fast"), **m}
+
+
+def build_model(cfg: dict[str, Any]) -> nn.Module:
+    from app.core.nets import cycleisp
+
+    return cycleisp.build(**arch_config(cfg))
+
+
+def forward(model: nn.Module, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """The net's single-tensor input: packed RGGB then its variance (what the op and registry feed)."""
+    return model(torch.cat([batch["lq"], batch["variance"]], dim=1))
+
+
+def _build_data(cfg: dict, splits: Splits, split: str):
+    if cfg["data"]["patch"] % 2 or cfg["val"]["patch"] % 2:
+        raise ValueError("denoise_raw patches must be even (whole 2x2 Bayer cells)")
+    return build_mixture(cfg, splits, split, degrade=degradation(cfg), keep_info=("variance",))
+
+
+def _descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
+    return ModelDescriptor(id=model_id, arch="cycleisp", config=arch_config(cfg), input_space="bayer4",
+                           in_channels=8, cond_channels=4, out_channels=4, value_range=(-0.1, 1.0),
+                           size_multiple=2, overlap=48, description="RAW denoiser (CycleISP dual-attention RRGs)")
+
+
+TASK = Task(
+    name="denoise_raw",
+    build_model=build_model,
+    arch=lambda cfg: ("cycleisp", arch_config(cfg)),
+    build_data=_build_data,
+    default_loss=[{"type": "l1"}],
+    forward=forward,
+    descriptor=_descriptor,
+)

@@ -1,0 +1,25 @@
+"""The prominent ratio slider drives the real ``lowlight`` op: setting a ratio turns its automatic ratio off.
+
+No weights are needed: the panel's handlers are driven directly (the slider widget is disabled while the op
+is unavailable). With shipped weights, ``test_processing.py`` drags the slider through the real pipeline.
+"""
+
+from __future__ import annotations
+
+
+def test_setting_the_ratio_turns_auto_ratio_off(qtbot, window):
+    window.model.sync_ops()
+    panel = window.ops_panel
+    assert panel.prominent_op == "lowlight"  # the real op takes the prominent slot
+    assert window.model.step("lowlight").params.auto_ratio
+    ok, _ = panel.cards["lowlight"].op.availability(window.model.step("lowlight").params)
+    if ok:
+        assert "automatic" in panel.prominent_label.text()
+    panel._prominent_moved("lowlight", "ratio", 3.0)
+    params = window.model.step("lowlight").params
+    assert params.ratio == 3.0 and not params.auto_ratio
+    assert window.model.step("lowlight").enabled  # moving the slider turns the op on
+    window.model.set_param("lowlight", "auto_ratio", True)
+    panel._param_edited("lowlight", "ratio", 1.5)  # the card's own ratio control: same rule
+    params = window.model.step("lowlight").params
+    assert params.ratio == 1.5 and not params.auto_ratio
