@@ -30,7 +30,6 @@ import numbers
 import os
 import re
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from app.core.fsutil import atomic_write
 
 try:
     import tomllib
@@ -260,22 +261,6 @@ def _directory_lock(directory: Path) -> Iterator[None]:
             yield
         finally:
             os.close(fd)  # closing releases the lock
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write via a temporary file in the same directory + ``os.replace``: readers never see half a file."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def update_manifest(directory: Path | None = None, *, put: ManifestEntry | None = None,

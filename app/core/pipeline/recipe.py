@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.core.fsutil import atomic_write
 from app.core.ops.base import make_params
 from app.core.ops.registry import get_op
 
@@ -81,14 +81,7 @@ class Recipe:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=".recipe-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.to_dict(), fh, indent=2)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, json.dumps(self.to_dict(), indent=2))
         return path
 
     @classmethod
