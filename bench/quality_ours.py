@@ -172,6 +172,8 @@ def _op_method(op, task: str, name: str | None = None, fixed: dict | None = None
         # The params Auto would give this op for this input (defaults when Auto would not use it).
         plan = plan_recipe(analyze_array(x), available=lambda o: o == op.id)
         params = {**next((s.params for s in plan if s.op_id == op.id), {}), **fixed}
+        # A value whose automatic switch is on is not used (lowlight's ratio): keep it out of the log.
+        params = {k: v for k, v in params.items() if params.get(f"auto_{k}") is not True}
         m.log.append(", ".join(f"{k}={v}" for k, v in params.items()) or "defaults")
         return run_op(op.id, params, x, pair, bayer)
 

@@ -119,19 +119,26 @@ class WeightedSum(nn.Module):
         return total
 
 
-def build_loss(spec: Sequence[Mapping] | None) -> WeightedSum:
+def build_loss(spec: Sequence[Mapping] | None,
+               extra: Mapping[str, Callable[..., nn.Module]] | None = None) -> WeightedSum:
     """Build a weighted loss from config entries ``{type, weight=1.0, **kwargs}``.
+
+    Args:
+        spec: the config entries.
+        extra: task-specific loss types (e.g. KinD's decomposition loss over a packed prediction), which
+            do not take ``(image, image)`` like the shared ones in :data:`LOSSES`.
 
     Raises:
         KeyError: for an unknown loss type.
     """
     spec = spec or [{"type": "l1"}]
+    known = {**LOSSES, **(extra or {})}
     terms = []
     for entry in spec:
         kwargs = dict(entry)
         kind = kwargs.pop("type")
         weight = kwargs.pop("weight", 1.0)
-        if kind not in LOSSES:
-            raise KeyError(f"unknown loss {kind!r}; choose from {sorted(LOSSES)}")
-        terms.append((kind, weight, LOSSES[kind](**kwargs)))
+        if kind not in known:
+            raise KeyError(f"unknown loss {kind!r}; choose from {sorted(known)}")
+        terms.append((kind, weight, known[kind](**kwargs)))
     return WeightedSum(terms)

@@ -97,7 +97,7 @@ class Runner:
         self.model = self.task.build_model(cfg).to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.loss_fn = build_loss(cfg["loss"] or self.task.default_loss).to(self.device)
+        self.loss_fn = build_loss(cfg["loss"] or self.task.default_loss, self.task.losses).to(self.device)
         opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[t["optimizer"]]
         self.optimizer = opt_cls(self.model.parameters(), lr=t["lr"], betas=tuple(t["betas"]),
                                  weight_decay=t["weight_decay"])

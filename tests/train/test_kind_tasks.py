@@ -12,6 +12,7 @@ import torch
 
 from app.core.models.registry import clear_loaded, load_model
 from app.train.config import load_config, merge
+from app.train.losses import LOSSES
 from app.train.runner import Runner
 from app.train.splits import load_splits
 from app.train.tasks import get_task
@@ -49,6 +50,8 @@ def test_decomposition_loss_prefers_a_consistent_decomposition():
     for kw in ({}, {"cross": 0.3, "prior": 0.3}):
         loss = KinDDecompositionLoss(**kw)
         assert loss(good, high) < loss(lazy, high)
+    # Task-only: the shared LOSSES take (image, image); this one a packed prediction.
+    assert "kind_decomposition" not in LOSSES and "kind_decomposition" in get_task("kind_decompose").losses
     plain, full = KinDDecompositionLoss(), KinDDecompositionLoss(cross=0.3, prior=0.3)
     gap_plain = plain(lazy, high) - plain(good, high)
     gap_full = full(lazy, high) - full(good, high)

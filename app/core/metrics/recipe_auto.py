@@ -2,8 +2,9 @@
 
 Rules, in the order the steps run:
 
-1. **Low light first.** A dark photo (``Analysis.is_dark``) gets ``lowlight`` with ``ratio`` = the
-   linear gain that brings its log-average key to mid-grey (2 ** ev_to_mid, capped). KinD-style
+1. **Low light first.** A dark photo (``Analysis.is_dark``) gets ``lowlight`` with its automatic ratio
+   (fitted on the illumination map: a median 0.20 stop from SICE's reference exposures on validation,
+   where the key-to-mid-grey gain 2 ** ev_to_mid is 1.58 stops off; docs/lowlight.md). KinD-style
    low-light models restore the reflectance *including its noise*, so no separate denoise step is
    added after a model low-light step: a denoiser trained on normally exposed noise would see
    noise that KinD already treated. Without the model, the classical fallback is ``exposure`` (EV
@@ -98,8 +99,9 @@ def plan_recipe(analysis: Analysis, *, available: Callable[[str], bool] | None =
         ev = float(analysis.exposure.ev_to_mid)
         ratio = float(min(2.0**ev, MAX_LOWLIGHT_RATIO))
         if usable("lowlight"):
-            steps.append(RecipeStep("lowlight", {"ratio": round(ratio, 2)},
-                                    f"dark: key needs {ev:.1f} EV; the model also restores the noise"))
+            steps.append(RecipeStep("lowlight", {"auto_ratio": True},
+                                    f"dark: key needs {ev:.1f} EV; the op's automatic ratio; "
+                                    "the model also restores the noise"))
             noisy = False
         else:
             ev_used = float(np.log2(ratio))

@@ -54,6 +54,7 @@ class Task:
             registered in ``app/core/models/catalog.py`` (test models); None: the catalog's.
         build_discriminator: ``cfg -> nn.Module`` for GAN tasks: the runner then also trains this
             discriminator adversarially (:mod:`app.train.gan`); None: plain supervised training.
+        losses: task-specific loss types the config's ``loss`` may name, next to the shared ones.
     """
 
     name: str
@@ -64,6 +65,7 @@ class Task:
     forward: Callable[[nn.Module, Mapping[str, torch.Tensor]], torch.Tensor] = default_forward
     descriptor: Callable[[dict, str], ModelDescriptor] | None = None
     build_discriminator: Callable[[dict], nn.Module] | None = None
+    losses: Mapping[str, Callable[..., nn.Module]] = field(default_factory=dict)
 
 
 def build_mixture(cfg: Mapping[str, Any], splits: Splits, split: str, *, degrade: Degradation | None = None,

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from app.core.models.descriptor import ModelDescriptor
-from app.train.losses import LOSSES, image_gradients
+from app.train.losses import image_gradients
 from app.train.tasks.base import Task
 from app.train.tasks.kind_common import KIND_ARCH, arch_config, build_data
 
@@ -81,9 +81,6 @@ class KinDDecompositionLoss(nn.Module):
         return loss
 
 
-LOSSES.setdefault("kind_decomposition", KinDDecompositionLoss)
-
-
 def forward(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     low, high = batch["lq"], batch["gt"]
     b = low.shape[0]
@@ -110,6 +107,7 @@ TASK = Task(
     arch=lambda cfg: (KIND_ARCH, arch_config(cfg, NET)),
     build_data=build_data,
     default_loss=[{"type": "kind_decomposition"}],
+    losses={"kind_decomposition": KinDDecompositionLoss},  # packed (B, 11, H, W) prediction: task-only
     forward=forward,
     descriptor=descriptor,
 )
