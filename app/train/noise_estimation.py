@@ -16,7 +16,6 @@ Two estimators, used by ``python -m app.train.calibrate_noise``:
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import cv2
@@ -24,6 +23,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from app.core.isp.noise import NoiseParams, add_noise_np
+from app.core.isp.noise_stats import block_stats, quantile_bias
 from app.core.isp.pipeline import IspParams, process_np, unprocess_np
 
 __all__ = [
@@ -35,8 +35,6 @@ __all__ = [
     "pair_binning",
 ]
 
-_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
-_IMMERKAER_GAIN = float((_IMMERKAER**2).sum())  # output variance of white noise / input variance
 
 
 @dataclass
@@ -53,29 +51,6 @@ class NoiseCurve:
             "var": [float(f"{v:.4g}") for v in self.var],
             "count": [int(c) for c in self.count],
         }
-
-
-def _block_stats(plane: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-block mean, residual variance and max of a 2-D plane (edge rows/cols dropped)."""
-    resid = cv2.filter2D(plane, cv2.CV_32F, _IMMERKAER, borderType=cv2.BORDER_REFLECT)[1:-1, 1:-1]
-    core = plane[1:-1, 1:-1]
-    bh, bw = core.shape[0] // block, core.shape[1] // block
-
-    def blocks(a: np.ndarray) -> np.ndarray:
-        return a[: bh * block, : bw * block].reshape(bh, block, bw, block).swapaxes(1, 2).reshape(bh * bw, -1)
-
-    b_plane, b_resid = blocks(core), blocks(resid)
-    var = (b_resid.astype(np.float64) ** 2).mean(axis=1) / _IMMERKAER_GAIN
-    return b_plane.mean(axis=1), var, b_plane.max(axis=1)
-
-
-@functools.lru_cache(maxsize=8)
-def _quantile_bias(block: int, quantile: float) -> float:
-    """E[q-quantile of block variances] / true variance, for pure white Gaussian noise."""
-    rng = np.random.default_rng(1234)
-    noise = rng.standard_normal((1024, 1024)).astype(np.float32)
-    _, var, _ = _block_stats(noise, block)
-    return float(np.quantile(var, quantile))
 
 
 def raw_noise_curve(
@@ -102,12 +77,12 @@ def raw_noise_curve(
     """
     means, variances = [], []
     for c in range(packed.shape[2]):
-        m, v, mx = _block_stats(np.ascontiguousarray(packed[..., c], dtype=np.float32), block)
+        m, v, mx = block_stats(np.ascontiguousarray(packed[..., c], dtype=np.float32), block)
         keep = mx < clip_level
         means.append(m[keep])
         variances.append(v[keep])
     mean, var = np.concatenate(means), np.concatenate(variances)
-    bias = _quantile_bias(block, quantile)
+    bias = quantile_bias(block, quantile)
     edges = np.unique(np.quantile(mean, np.linspace(0.0, 1.0, bins + 1)))
     out_m, out_v, out_n = [], [], []
     for lo, hi in zip(edges[:-1], edges[1:]):

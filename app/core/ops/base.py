@@ -120,6 +120,14 @@ class Stage:
     weight: float = 1.0
 
 
+def model_status(model_id: str) -> tuple[bool, str]:
+    """(verified?, "model <id>: <why not>") for one model id, as ops report it."""
+    from app.core.models.registry import model_state  # late: keeps import graph light
+
+    state = model_state(model_id)
+    return state.ok, "" if state.ok else f"model {model_id}: {state.message}"
+
+
 class Op:
     """Base class of user-facing operations. Subclasses set the class attributes and ``run``
     (single-stage ops) or override ``stages`` (multi-stage ops)."""

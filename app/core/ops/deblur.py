@@ -22,7 +22,7 @@ import torch
 
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
-from app.core.ops.base import Op, param
+from app.core.ops.base import Op, model_status, param
 
 #: ``model`` param -> model id in app/core/models/catalog.py.
 MODEL_IDS = {"fast": "deblurgan_fast", "quality": "deblurgan_quality"}
@@ -95,13 +95,6 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext) -> n
     return result if data.shape[2] == 3 else result.mean(axis=2, keepdims=True, dtype=np.float32)
 
 
-def _model_state(model_id: str) -> tuple[bool, str]:
-    from app.core.models.registry import model_state
-
-    state = model_state(model_id)
-    return state.ok, "" if state.ok else f"model {model_id}: {state.message}"
-
-
 class DeblurOp(Op):
     id = "deblur"
     label = "Deblur (motion)"
@@ -116,13 +109,13 @@ class DeblurOp(Op):
 
     def availability(self, params: DeblurParams | None = None) -> tuple[bool, str]:
         params = params if params is not None else self.Params()
-        return _model_state(MODEL_IDS[params.model])
+        return model_status(MODEL_IDS[params.model])
 
     def run(self, image: Image, params: DeblurParams, ctx: RunContext) -> Image:
         from app.core.models.registry import ModelUnavailableError, load_model, model_state
 
         model_id = MODEL_IDS[params.model]
-        ok, why = _model_state(model_id)
+        ok, why = model_status(model_id)
         if not ok:
             raise ModelUnavailableError(model_id, model_state(model_id).name, why)
         if image.space is not ColorSpace.SRGB or image.channels not in (1, 3):

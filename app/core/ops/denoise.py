@@ -22,7 +22,7 @@ import torch
 
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
-from app.core.ops.base import Op, param
+from app.core.ops.base import Op, model_status, param
 from app.core.ops.denoise_noise import NOISE_SOURCES, RawNoise, resolve_raw_noise
 
 #: (route, model size) -> model id in app/core/models/catalog.py.
@@ -93,13 +93,6 @@ def _tile(model, ctx: RunContext) -> int | None:
     return ctx.tile or (CPU_TILE if model.device.type == "cpu" else None)
 
 
-def _model_state(model_id: str) -> tuple[bool, str]:
-    from app.core.models.registry import model_state
-
-    state = model_state(model_id)
-    return state.ok, "" if state.ok else f"model {model_id}: {state.message}"
-
-
 class DenoiseOp(Op):
     id = "denoise"
     label = "Denoise"
@@ -114,7 +107,7 @@ class DenoiseOp(Op):
 
     def availability(self, params: DenoiseParams | None = None) -> tuple[bool, str]:
         params = params if params is not None else self.Params()
-        states = [_model_state(mid) for mid in self.model_ids(params)]
+        states = [model_status(mid) for mid in self.model_ids(params)]
         if params.mode != "auto":
             return states[0]
         (raw_ok, raw_why), (srgb_ok, srgb_why) = states
@@ -133,13 +126,13 @@ class DenoiseOp(Op):
         if route == "auto":
             route = "raw" if image.space is ColorSpace.BAYER else "srgb"
             if route == "raw" and not model_state(MODEL_IDS[("raw", params.model)]).ok:
-                ctx.warn(f"{_model_state(MODEL_IDS[('raw', params.model)])[1]}; "
+                ctx.warn(f"{model_status(MODEL_IDS[('raw', params.model)])[1]}; "
                          "developing first and denoising in sRGB instead")
                 route = "srgb"
         if route == "raw" and image.space is not ColorSpace.BAYER:
             raise ValueError("RAW denoising needs a RAW file (a sensor mosaic); use mode auto or srgb")
         model_id = MODEL_IDS[(route, params.model)]
-        ok, why = _model_state(model_id)
+        ok, why = model_status(model_id)
         if not ok:
             state = model_state(model_id)
             raise ModelUnavailableError(model_id, state.name, why)

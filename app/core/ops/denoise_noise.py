@@ -16,21 +16,18 @@ multiplies the noise standard deviation the network is told (variance by ``scale
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from app.core.image import Image
+from app.core.isp.noise_stats import block_stats, quantile_bias
 
 __all__ = ["NOISE_SOURCES", "RawNoise", "estimate_raw_noise", "resolve_raw_noise"]
 
 NOISE_SOURCES = ("auto", "profile", "calibration", "estimate", "manual")
 
-_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
-_IMMERKAER_GAIN = float((_IMMERKAER**2).sum())  # residual variance / white-noise variance
 _BLOCK = 8
 _QUANTILE = 0.1  # flattest 10 % of the blocks of an intensity bin measure the noise
 _WINDOW = 256  # estimation reads a grid of windows (plane pixels), not all of a 24-MP mosaic
@@ -92,27 +89,6 @@ def _from_calibration(image: Image) -> RawNoise | None:
     return RawNoise((p.shot,) * 4, (p.read,) * 4, f"calibration: {p.camera}{iso}{guess}")
 
 
-@functools.lru_cache(maxsize=4)
-def _quantile_bias(block: int, quantile: float) -> float:
-    """The low quantile of block variances of pure unit white noise (de-biases the flat-block estimate)."""
-    noise = np.random.default_rng(1234).standard_normal((1024, 1024)).astype(np.float32)
-    _m, var, _x = _block_stats(noise, block)
-    return float(np.quantile(var, quantile))
-
-
-def _block_stats(plane: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per block: mean, Immerkaer residual variance (smooth content cancelled), max."""
-    resid = cv2.filter2D(plane, cv2.CV_32F, _IMMERKAER, borderType=cv2.BORDER_REFLECT)[1:-1, 1:-1]
-    core = plane[1:-1, 1:-1]
-    bh, bw = core.shape[0] // block, core.shape[1] // block
-
-    def blocks(a: np.ndarray) -> np.ndarray:
-        return a[: bh * block, : bw * block].reshape(bh, block, bw, block).swapaxes(1, 2).reshape(bh * bw, -1)
-
-    b_plane, b_resid = blocks(core), blocks(resid).astype(np.float64)
-    return b_plane.mean(axis=1), (b_resid**2).mean(axis=1) / _IMMERKAER_GAIN, b_plane.max(axis=1)
-
-
 def _windows(h: int, w: int) -> list[tuple[int, int, int, int]]:
     """An evenly spread grid of at most ``_MAX_WINDOWS`` windows covering the plane."""
     win_h, win_w = min(h, _WINDOW), min(w, _WINDOW)
@@ -141,14 +117,14 @@ def estimate_raw_noise(packed: np.ndarray, *, bins: int = 16, clip_level: float 
     for y, x, wh, ww in _windows(h, w):
         for c in range(4):
             plane = np.ascontiguousarray(packed[y : y + wh, x : x + ww, c], dtype=np.float32)
-            m, v, mx = _block_stats(plane, _BLOCK)
+            m, v, mx = block_stats(plane, _BLOCK)
             keep = mx < clip_level
             means.append(m[keep])
             variances.append(v[keep])
     mean, var = np.concatenate(means), np.concatenate(variances)
     if mean.size < 200:
         return None
-    bias = _quantile_bias(_BLOCK, _QUANTILE)
+    bias = quantile_bias(_BLOCK, _QUANTILE)
     edges = np.unique(np.quantile(mean, np.linspace(0.0, 1.0, bins + 1)))
     pts_m, pts_v, pts_n = [], [], []
     for lo, hi in zip(edges[:-1], edges[1:]):
