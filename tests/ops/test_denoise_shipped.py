@@ -68,9 +68,16 @@ def test_shipped_srgb_denoiser_reduces_real_polyu_noise():
 
     from app.train.splits import load_splits
 
-    items = sorted(load_splits().items("polyu", "val"), key=lambda it: it.key)[:3]
+    # All 24 validation crops of real camera noise (light: 33-41 dB noisy PSNR). Judged on the set, as one
+    # nearly clean crop may lose a little: 2026-12-02 weights gave mean +0.81 dB, 23/24 improved, worst -0.08.
+    items = sorted(load_splits().items("polyu", "val"), key=lambda it: it.key)
+    gains = []
     for it in items:
         noisy, clean = (cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB).astype(np.float32) / 255
                         for p in it.paths[:2])
         out = get_op("denoise").run(Image(noisy), DenoiseParams(mode="srgb"), RunContext(device="cpu"))
-        assert psnr(out.data, clean) > psnr(noisy, clean) + 0.5, it.key
+        gains.append(psnr(out.data, clean) - psnr(noisy, clean))
+    assert len(gains) >= 20
+    assert float(np.mean(gains)) > 0.5, gains
+    assert sum(g > 0 for g in gains) >= 0.8 * len(gains), gains
+    assert min(gains) > -0.5, gains
