@@ -23,12 +23,14 @@ Until that has run, the model is listed as ``untrained``.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import torch
+from typing import TYPE_CHECKING
 
 from app.core.models.descriptor import ModelDescriptor
 
-Builder = Callable[..., torch.nn.Module]
+if TYPE_CHECKING:
+    import torch
+
+Builder = Callable[..., "torch.nn.Module"]  # builders import their network (and torch) when called
 
 # --- builders (import inside: lazy, and visible to PyInstaller) ---------------------------------------
 

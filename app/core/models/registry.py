@@ -16,13 +16,11 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from app.core.context import RunContext
-from app.core.infer.device import pick_device
-from app.core.infer.tiling import tiled_apply
 from app.core.models.descriptor import ModelDescriptor, check_model_id
 from app.core.models.weights import (
     CORRUPT,
@@ -36,7 +34,12 @@ from app.core.models.weights import (
     verify,
 )
 
-Builder = Callable[..., torch.nn.Module]
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported where a model is built or run, not here: model_state() (the GUI's availability check at
+# start-up, `photorestore models`) must not pay torch's ~1.7 s import.
+Builder = Callable[..., "torch.nn.Module"]
 
 __all__ = [
     "Builder", "LoadedModel", "ModelDescriptor", "ModelState", "ModelUnavailableError", "clear_loaded",
@@ -169,6 +172,10 @@ def load_model(model_id: str, device: str | torch.device = "auto", *, ctx: RunCo
         ModelUnavailableError: the model is not ``verified``, or its weights do not fit the
             architecture (state ``corrupt``).
     """
+    import torch
+
+    from app.core.infer.device import pick_device
+
     check_model_id(model_id)
     dev = pick_device(device, ctx=ctx)
     directory = directory or models_dir()
@@ -241,6 +248,10 @@ class LoadedModel:
                 if d.cond_channels else ""
             raise ValueError(f"model {d.id} expects (N, {d.in_channels}, H, W) {d.input_space} input{cond}, "
                              f"got shape {tuple(x.shape)}")
+        import torch
+
+        from app.core.infer.tiling import tiled_apply
+
         height, width = x.shape[-2:]
         whole = None if d.tile_safe else max(height, width) + d.size_multiple
         with torch.inference_mode():
@@ -267,5 +278,7 @@ class LoadedModel:
             x = x[:, :, None]
         if x.ndim != 3:
             raise ValueError(f"model {self.id} expects an (H, W, C) image, got shape {x.shape}")
+        import torch
+
         t = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32))[None]
         return np.ascontiguousarray(self.run_tensor(t, ctx, tile)[0].permute(1, 2, 0).numpy())

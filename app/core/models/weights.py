@@ -20,10 +20,12 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import safetensors
-import safetensors.torch
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 from app.core.models.manifest import ManifestEntry, ManifestError, manifest_path, models_dir, read_manifest
 
@@ -71,7 +73,8 @@ def _stat_key(path: Path) -> tuple[str, int, int]:
 def _header_problem(path: Path) -> str:
     """'' if safetensors can parse the header (names, dtypes, shapes, offsets), else why not."""
     try:
-        with safetensors.safe_open(str(path), framework="pt") as fh:
+        # framework="numpy": the header check must not import torch (it runs at GUI start-up).
+        with safetensors.safe_open(str(path), framework="numpy") as fh:
             fh.keys()
     except Exception as exc:  # noqa: BLE001 - any parse failure means "corrupt"
         return f"not a readable safetensors file ({type(exc).__name__}: {str(exc)[:120]})"
@@ -154,6 +157,9 @@ def load_weights(entry: ManifestEntry, directory: Path | None = None,
     Raises:
         ModelUnavailableError: the file is missing, fails its sha256, or does not parse.
     """
+    import safetensors.torch  # torch only when weights are loaded: state checks stay light
+    import torch
+
     directory = directory or models_dir()
     path = _where(entry, directory)
     if entry.problem or not entry.trained or not path.is_file():
@@ -185,7 +191,8 @@ def load_weights(entry: ManifestEntry, directory: Path | None = None,
             tensors = safetensors.torch.load(data)
         else:  # verified before at this (mtime, size): memory-map it, no second hash
             tensors = safetensors.torch.load_file(path, device="cpu")
-        with safetensors.safe_open(str(path), framework="pt") as fh:
+        # framework="numpy": the header check must not import torch (it runs at GUI start-up).
+        with safetensors.safe_open(str(path), framework="numpy") as fh:
             metadata = dict(fh.metadata() or {})
     except Exception as exc:  # noqa: BLE001 - any parse failure is corruption
         raise ModelUnavailableError(entry.id, CORRUPT,
