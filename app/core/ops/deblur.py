@@ -16,13 +16,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
 from app.core.ops.base import Op, model_status, param
+
+if TYPE_CHECKING:
+    import torch  # annotations only: torch is imported where a net runs (fast app start-up)
 
 #: ``model`` param -> model id in app/core/models/catalog.py.
 MODEL_IDS = {"fast": "deblurgan_fast", "quality": "deblurgan_quality"}
@@ -46,6 +49,7 @@ def prepare_for_inference(module: torch.nn.Module) -> torch.nn.Module:
     on a 1280x720 frame (1 CPU thread) they cut the time by about a half (see bench/speed.py). The module
     is the registry's cached instance, so the flag keeps this to a single pass per load.
     """
+    import torch
     if getattr(module, "_photorestore_prepared", False):
         return module
     from app.core.nets.blocks import fold_batchnorm
@@ -82,6 +86,7 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext) -> n
     Returns:
         Array of ``data``'s shape, in [0, 1].
     """
+    import torch
     prepare_for_inference(model.module)
     rgb = data if data.shape[2] == 3 else np.repeat(data, 3, axis=2)
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
 from app.core.ops.base import Op, model_status, param
 from app.core.ops.denoise_noise import NOISE_SOURCES, RawNoise, resolve_raw_noise
+
+if TYPE_CHECKING:
+    import torch  # annotations only: torch is imported where a net runs (fast app start-up)
 
 #: (route, model size) -> model id in app/core/models/catalog.py.
 MODEL_IDS = {
@@ -75,6 +78,7 @@ def raw_input(image: Image, params: DenoiseParams) -> tuple[torch.Tensor, RawNoi
 
     One buffer filled in place: with a 24-MP mosaic it is the op's largest allocation (192 MB).
     """
+    import torch
     mosaic = image.data[:, :, 0]
     if mosaic.shape[0] % 2 or mosaic.shape[1] % 2:
         raise ValueError(f"a RAW mosaic has even sides, got {mosaic.shape}")
@@ -149,6 +153,8 @@ class DenoiseOp(Op):
         return self._run_srgb(image, params, model_id, ctx)
 
     def _run_srgb(self, image: Image, params: DenoiseParams, model_id: str, ctx: RunContext) -> Image:
+        import torch
+
         from app.core.models.registry import load_model
 
         if image.space is not ColorSpace.SRGB or image.channels != 3:

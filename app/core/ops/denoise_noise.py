@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.image import Image
-from app.core.isp.noise_stats import block_stats, quantile_bias
 
 __all__ = ["NOISE_SOURCES", "RawNoise", "estimate_raw_noise", "resolve_raw_noise"]
 
@@ -110,6 +109,7 @@ def estimate_raw_noise(packed: np.ndarray, *, bins: int = 16, clip_level: float 
     Returns:
         The estimate, or None when the image has too few flat, unclipped blocks (e.g. tiny images).
     """
+    from app.core.isp.noise_stats import block_stats, quantile_bias  # app.core.isp imports torch
     means, variances = [], []
     h, w = packed.shape[:2]
     if min(h, w) < _BLOCK + 2:  # not one whole block inside the filter's border

@@ -18,14 +18,15 @@ per pixel, so a ratio change costs a few element-wise passes at the working reso
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from app.core.context import RunContext
 from app.core.image import Image
+
+if TYPE_CHECKING:
+    import torch  # annotations only: torch is imported where a net runs (fast app start-up)
 
 DECOMPOSITION_ID = "kind_decomposition"
 RESTORATION_ID = "kind_restoration"
@@ -56,10 +57,13 @@ def _load(model_id: str, ctx: RunContext, device: str | None = None):
 
 
 def _as_map(x: np.ndarray) -> torch.Tensor:
+    import torch
     return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None, None]
 
 
 def decompose(image: Image, params: Any, ctx: RunContext) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
     model = _load(DECOMPOSITION_ID, ctx)
     rgb = image.data[..., :3] if image.channels >= 3 else np.repeat(image.data[..., :1], 3, axis=2)
     out = model(rgb, ctx.sub(0.0, 0.95))  # (H, W, 4): R then L
@@ -88,8 +92,17 @@ def restore(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, An
     return {**state, "R": restored}
 
 
-@torch.inference_mode()
 def adjust(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
+    import torch
+
+    with torch.inference_mode():
+        return _adjust(state, params, ctx)
+
+
+def _adjust(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
     ratio = auto_ratio(state["L_gmean"]) if params.auto_ratio else float(params.ratio)
     net = state["adjust_net"]
     light = state["L"]
@@ -107,6 +120,7 @@ def adjust(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any
 
 
 def fuse(state: dict[str, Any], params: Any, ctx: RunContext) -> Image:
+    import torch
     r_low, r = torch.from_numpy(state["R_low"]), torch.from_numpy(state["R"])
     light = torch.from_numpy(state["L_adj"]).unsqueeze(-1)
     s = float(params.strength)
