@@ -163,7 +163,9 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         if geo is not None:
             self.restoreGeometry(geo)
         else:
-            self.resize(1500, 940)
+            # Never larger than the screen: docks beyond its edge would be unreachable.
+            avail = self.screen().availableGeometry()
+            self.resize(min(1500, avail.width()), min(940, avail.height()))
         if state is not None:
             self.restoreState(state)
         else:

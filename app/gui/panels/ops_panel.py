@@ -186,10 +186,13 @@ class OpsPanel(QWidget):
         name = self.prominent.spec.name
         value = getattr(step.params, name)
         self.prominent.set_value(value)
-        state = "" if step.enabled else "  (off — moving the slider turns it on)"
         auto = getattr(step.params, f"auto_{name}", False) is True  # the op picks the value per photo
-        shown = "automatic (move to set)" if auto else f"×{value:g}"
-        self.prominent_label.setText(f"{self.prominent.spec.label}: {shown}{state}")
+        shown = "automatic" if auto else f"×{value:g}"
+        self.prominent_label.setText(f"{self.prominent.spec.label}: {shown}" + ("" if step.enabled else " (off)"))
+        # The explanations live in the tooltip: the label must fit a narrow panel.
+        self.prominent_label.setToolTip(" ".join(filter(None, (
+            "Chosen per photo; move the slider to set it." if auto else "",
+            "" if step.enabled else "Moving the slider turns the op on."))))
         ok, why = self.cards[self.prominent_op].op.availability(step.params)
         self.prominent.setEnabled(ok)
         if not ok:

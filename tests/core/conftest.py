@@ -1,4 +1,4 @@
-"""Run these tests single-threaded: their tensors are tiny, and on a shared 2-core machine
+"""Core tests run single-threaded: their tensors are small, and on a shared 2-core machine
 OpenMP barriers between two busy threads make small convolutions ~10x slower."""
 
 from __future__ import annotations
