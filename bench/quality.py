@@ -98,6 +98,21 @@ def best(res: dict, kind: str) -> str | None:
     return max(cands)[1] if cands else None
 
 
+def _refine_gain(res: dict) -> list[str]:
+    """Table rows: what PTG refinement adds to its op, paired per image (issue 7's "gain it adds")."""
+    out = []
+    for name, r in res["rows"].items():
+        base = res["rows"].get(name.replace(" +refine", "")) if name.endswith(" +refine") else None
+        if base is None or r["unavailable"] or base["unavailable"] or not r["psnr"]:
+            continue
+        n = min(len(r["psnr"]), len(base["psnr"]))
+        dp = _mean([a - b for a, b in zip(r["psnr"][:n], base["psnr"][:n])])
+        ds = _mean([a - b for a, b in zip(r["ssim"][:n], base["ssim"][:n])])
+        out.append(f"| {name} vs {name.replace(' +refine', '')} | gain | {_fmt(dp, '+.2f')} | - | "
+                   f"{_fmt(ds, '+.4f')} | - | - | PTG refinement's gain on the same {n} pairs |")
+    return out
+
+
 def markdown(results: list[dict], limit: int) -> str:
     lines = [f"# Quality benchmark (validation splits, up to {limit} pairs per task, centre crops <= 512 px)",
              "", "PSNR/SSIM (RGB, [0, 1]) against the reference; NIQE: no-reference, our model fitted on "
@@ -118,6 +133,7 @@ def markdown(results: list[dict], limit: int) -> str:
             vals = [_fmt(_mean(r[k]), f) for k, f in (("psnr", ".2f"), ("gain", "+.2f"), ("ssim", ".4f"),
                                                        ("niqe", ".2f"), ("s_per_mp", ".2f"))]
             lines.append(f"{head} {' | '.join(vals)} | {r['note']} |")
+        lines += _refine_gain(res)
         ref = _fmt(_mean(res["ref_niqe"]), ".2f")
         lines.append(f"| reference | - | - | - | - | {ref} | - | NIQE of the targets |")
         lines += ["", f"Pairs: {', '.join(res['pairs'])}", ""]

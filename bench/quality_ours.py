@@ -110,7 +110,14 @@ ROUTE_ROWS = [("denoise-raw", "op:denoise develop>srgb", "denoise", {"mode": "sr
               ("deblur", "op:deblur quality", "deblur", {"model": "quality"}, False,
                "DeblurGAN-v2 quality generator (MobileNetV2 FPN); the op:deblur row is the fast one"),
               ("lowlight", "op:lowlight key ratio", "lowlight", {"auto_ratio": False}, False,
-               "KinD op with the ratio of Auto's key rule (2 ** ev_to_mid) instead of its own rule")]
+               "KinD op with the ratio of Auto's key rule (2 ** ev_to_mid) instead of its own rule"),
+              # PTG refinement (issue 7): the same op with refine on; its gain is this row minus the op's row
+              ("denoise-srgb", "op:denoise +refine", "denoise", {"mode": "srgb", "refine": True}, False,
+               "sRGB denoiser, then the PTG refiner (ptg_refine_denoise)"),
+              ("lowlight", "op:lowlight +refine", "lowlight", {"auto_ratio": True, "refine": True}, False,
+               "KinD op (automatic ratio), then the PTG refiner (ptg_refine_lowlight)"),
+              ("deblur", "op:deblur +refine", "deblur", {"model": "fast", "refine": True}, False,
+               "fast DeblurGAN-v2, then the PTG refiner (ptg_refine_deblur)")]
 #: tasks whose rows are repeated with the output's exposure matched to the reference (the brightness
 #: choice is the user's slider; these rows score everything else: noise, colour, halos)
 EXPOSURE_MATCHED = ("lowlight",)

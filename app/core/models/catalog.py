@@ -53,6 +53,12 @@ def _deblurgan(**config):
     return deblurgan.build(**config)
 
 
+def _ptg(**config):
+    from app.core.nets import ptg
+
+    return ptg.build(**config)
+
+
 # --- the list (each model family adds its descriptors here) ---
 
 MODELS: list[tuple[ModelDescriptor, Builder]] = [
@@ -94,6 +100,22 @@ MODELS: list[tuple[ModelDescriptor, Builder]] = [
                      config={"net": "generator", "config": "quality", "unit_range": True}, size_multiple=32,
                      overlap=256, bytes_per_pixel=1024, half_ok=False,
                      description="motion deblurring (DeblurGAN-v2, MobileNetV2 FPN, quality)"), _deblurgan),
+    # PTG refinement (app/core/ops/refine.py): input cat(I_d, I_c), the op's input and output. The trunk runs
+    # at 1/8 resolution with 64-px attention windows and a 120-px channel-attention pool: 128 px of overlap;
+    # size_multiple 32 = the positional embedding's period, so overlapping tiles see the same positions.
+    # The degradation prior is a feature extractor (1/8 resolution), shipped inside the refiners too.
+    (ModelDescriptor(id="ptg_degradation_prior", arch="ptg", config={"net": "degradation_encoder"},
+                     out_channels=64, value_range=None, size_multiple=8, tile_safe=False,
+                     description="PTG prior: degradation-aware encoder (kind and level of degradation)"), _ptg),
+    (ModelDescriptor(id="ptg_refine_denoise", arch="ptg", config={"net": "refiner", "config": "fast"},
+                     in_channels=6, size_multiple=32, overlap=128, half_ok=False,
+                     description="PTG refinement of the sRGB denoiser's output"), _ptg),
+    (ModelDescriptor(id="ptg_refine_lowlight", arch="ptg", config={"net": "refiner", "config": "fast"},
+                     in_channels=6, size_multiple=32, overlap=128, half_ok=False,
+                     description="PTG refinement of the low-light output"), _ptg),
+    (ModelDescriptor(id="ptg_refine_deblur", arch="ptg", config={"net": "refiner", "config": "fast"},
+                     in_channels=6, size_multiple=32, overlap=128, half_ok=False,
+                     description="PTG refinement of the deblur output"), _ptg),
 ]
 
 

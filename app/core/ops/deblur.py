@@ -23,6 +23,7 @@ import numpy as np
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
 from app.core.ops.base import Op, model_status, param
+from app.core.ops.refine import HELP, REFINERS, refine_tensor
 
 if TYPE_CHECKING:
     import torch  # annotations only: torch is imported where a net runs (fast app start-up)
@@ -40,6 +41,7 @@ class DeblurParams:
                        help="fast (MobileNet-DSC) suits a CPU; quality (MobileNetV2) is slower and sharper")
     strength: float = param(1.0, label="Strength", min=0.0, max=1.0, step=0.05,
                             help="0 = the input, 1 = the network's result; in between blends the two")
+    refine: bool = param(False, label="Refine (PTG)", help=HELP)
 
 
 def prepare_for_inference(module: torch.nn.Module) -> torch.nn.Module:
@@ -73,7 +75,7 @@ def auto_tile(device: torch.device, bytes_per_pixel: int | None, overlap: int) -
     return max(2 * overlap, min(MAX_TILE, edge))
 
 
-def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext) -> np.ndarray:
+def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refine: bool = False) -> np.ndarray:
     """Deblur an ``(H, W, 1|3)`` float32 sRGB array with a loaded generator (the op without the registry checks).
 
     Args:
@@ -82,6 +84,7 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext) -> n
         data: the image; grey images run as RGB and are averaged back.
         strength: blend factor in [0, 1] between ``data`` and the network's output.
         ctx: tile progress and cancellation (and ``ctx.tile``, an explicit tile edge).
+        refine: run the PTG refiner on the network's output before the blend.
 
     Returns:
         Array of ``data``'s shape, in [0, 1].
@@ -92,7 +95,11 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext) -> n
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
     d = model.descriptor
     tile = ctx.tile or auto_tile(model.device, d.bytes_per_pixel, d.overlap)
-    out = model.run_tensor(x, ctx, tile=tile)
+    if refine:
+        out = model.run_tensor(x, ctx.sub(0.0, 0.5), tile=tile).clamp_(0.0, 1.0)
+        out = refine_tensor("deblur", x, out, ctx.sub(0.5, 1.0))
+    else:
+        out = model.run_tensor(x, ctx, tile=tile)
     if strength != 1.0:
         out.sub_(x).mul_(strength).add_(x)
     out.clamp_(0.0, 1.0)
@@ -110,27 +117,33 @@ class DeblurOp(Op):
     cost_s_per_mp = 2.5
 
     def model_ids(self, params: DeblurParams) -> list[str]:
-        return [MODEL_IDS[params.model]]
+        return [MODEL_IDS[params.model]] + ([REFINERS["deblur"]] if params.refine else [])
 
     def availability(self, params: DeblurParams | None = None) -> tuple[bool, str]:
         params = params if params is not None else self.Params()
-        return model_status(MODEL_IDS[params.model])
+        for mid in self.model_ids(params):
+            ok, why = model_status(mid)
+            if not ok:
+                return ok, why
+        return True, ""
 
     def run(self, image: Image, params: DeblurParams, ctx: RunContext) -> Image:
         from app.core.models.registry import ModelUnavailableError, load_model, model_state
 
         model_id = MODEL_IDS[params.model]
-        ok, why = model_status(model_id)
-        if not ok:
-            raise ModelUnavailableError(model_id, model_state(model_id).name, why)
+        for mid in self.model_ids(params):
+            ok, why = model_status(mid)
+            if not ok:
+                raise ModelUnavailableError(mid, model_state(mid).name, why)
         if image.space is not ColorSpace.SRGB or image.channels not in (1, 3):
             raise ValueError(f"deblurring needs an sRGB grey or colour image, got {image.space.value} "
                              f"with {image.channels} channel(s)")
         if params.strength == 0.0:  # the blend would return the input exactly; skip the network
             return image
         model = load_model(model_id, ctx.device, ctx=ctx)
-        result = deblur_array(model, image.data, params.strength, ctx.sub(0.0, 0.98))
+        result = deblur_array(model, image.data, params.strength, ctx.sub(0.0, 0.98), refine=params.refine)
         ctx.progress(1.0, "deblurred")
         meta = dataclasses.replace(image.meta, extra={**image.meta.extra,
-                                                      "deblur": {"model": model_id, "strength": params.strength}})
+                                                      "deblur": {"model": model_id, "strength": params.strength,
+                                                                 "refine": params.refine}})
         return dataclasses.replace(image.with_data(result), meta=meta)

@@ -24,6 +24,7 @@ from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
 from app.core.ops.base import Op, model_status, param
 from app.core.ops.denoise_noise import NOISE_SOURCES, RawNoise, resolve_raw_noise
+from app.core.ops.refine import HELP, REFINERS, refine_tensor
 
 if TYPE_CHECKING:
     import torch  # annotations only: torch is imported where a net runs (fast app start-up)
@@ -55,6 +56,7 @@ class DenoiseParams:
                         help="RAW, noise source manual: variance per unit signal (0-1 scale)")
     read: float = param(0.0, label="Manual read noise", min=0.0, max=0.01, step=1e-7, advanced=True,
                         help="RAW, noise source manual: signal-independent variance (0-1 scale)")
+    refine: bool = param(False, label="Refine (PTG)", help=HELP + "; sRGB route only")
 
 
 def blend(noisy: torch.Tensor, denoised: torch.Tensor, strength: float) -> torch.Tensor:
@@ -107,11 +109,16 @@ class DenoiseOp(Op):
 
     def model_ids(self, params: DenoiseParams) -> list[str]:
         routes = ("raw", "srgb") if params.mode == "auto" else (params.mode,)
-        return [MODEL_IDS[(r, params.model)] for r in routes]
+        return [MODEL_IDS[(r, params.model)] for r in routes] + ([REFINERS["denoise"]] if params.refine else [])
 
     def availability(self, params: DenoiseParams | None = None) -> tuple[bool, str]:
         params = params if params is not None else self.Params()
-        states = [model_status(mid) for mid in self.model_ids(params)]
+        if params.refine:
+            ok, why = model_status(REFINERS["denoise"])
+            if not ok:
+                return False, why
+        routes = ("raw", "srgb") if params.mode == "auto" else (params.mode,)
+        states = [model_status(MODEL_IDS[(r, params.model)]) for r in routes]
         if params.mode != "auto":
             return states[0]
         (raw_ok, raw_why), (srgb_ok, srgb_why) = states
@@ -162,15 +169,22 @@ class DenoiseOp(Op):
                              f"with {image.channels} channel(s)")
         model = load_model(model_id, ctx.device, ctx=ctx)
         x = torch.from_numpy(np.ascontiguousarray(image.data.transpose(2, 0, 1)))[None]
-        out = blend(x, model.run_tensor(x, ctx.sub(0.0, 0.98), _tile(model, ctx)), params.strength).clamp_(0.0, 1.0)
+        if params.refine:  # the refiner learnt on the full-strength output; the blend comes after it
+            den = model.run_tensor(x, ctx.sub(0.0, 0.45), _tile(model, ctx)).clamp_(0.0, 1.0)
+            den = refine_tensor("denoise", x, den, ctx.sub(0.45, 0.98))
+        else:
+            den = model.run_tensor(x, ctx.sub(0.0, 0.98), _tile(model, ctx))
+        out = blend(x, den, params.strength).clamp_(0.0, 1.0)
         data = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
         ctx.progress(1.0, "denoised")
         return self._tagged(image.with_data(data), {"mode": "srgb", "model": model_id,
-                                                    "strength": params.strength})
+                                                    "strength": params.strength, "refine": params.refine})
 
     def _run_raw(self, image: Image, params: DenoiseParams, model_id: str, ctx: RunContext) -> Image:
         from app.core.models.registry import load_model
 
+        if params.refine:
+            ctx.warn("PTG refinement applies to the sRGB route only; the RAW denoiser's output is not refined")
         ctx.progress(0.0, "measuring the noise level")
         x, noise = raw_input(image, params)
         ctx.check_cancelled()

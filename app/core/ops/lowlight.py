@@ -23,6 +23,7 @@ from app.core.context import RunContext
 from app.core.image import Image
 from app.core.ops import lowlight_stages as st
 from app.core.ops.base import Op, Stage, param
+from app.core.ops.refine import HELP, REFINERS
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class LowlightParams:
                                       help="Restore the reflectance (noise, colour casts hidden in the dark)")
     strength: float = param(1.0, label="Restoration strength", min=0.0, max=1.0, step=0.05,
                             help="How much of the restored reflectance replaces the raw one")
+    refine: bool = param(False, label="Refine (PTG)",
+                         help=HELP + "; the ratio slider then also reruns the refiner")
 
 
 class LowlightOp(Op):
@@ -49,15 +52,20 @@ class LowlightOp(Op):
     prominent_param = "ratio"
 
     def stages(self, params: Any) -> list[Stage]:
-        return [Stage("decompose", st.decompose, reads=(), weight=3.0),
+        head = [Stage("decompose", st.decompose, reads=(), weight=3.0),
                 Stage("restore", st.restore, reads=("denoise_reflectance",), weight=5.0),
-                Stage("adjust", st.adjust, reads=("ratio", "auto_ratio"), weight=0.2),
-                Stage("fuse", st.fuse, reads=("strength",), weight=0.2)]
+                Stage("adjust", st.adjust, reads=("ratio", "auto_ratio"), weight=0.2)]
+        if not params.refine:
+            return [*head, Stage("fuse", st.fuse, reads=("strength",), weight=0.2)]
+        # A differently named fuse: its state keeps the input for the refiner (cache keys hold stage names).
+        return [*head, Stage("fuse_keep", st.fuse_keep, reads=("strength",), weight=0.2),
+                Stage("refine", st.refine, reads=("refine",), weight=4.0)]
 
     def model_ids(self, params: Any) -> list[str]:
         # Always all three: the weight hashes enter every stage's cache key, so a list that changed
-        # with denoise_reflectance would also invalidate the cached decomposition.
-        return list(st.MODEL_IDS)
+        # with denoise_reflectance would also invalidate the cached decomposition (turning refine on or
+        # off does, once).
+        return list(st.MODEL_IDS) + ([REFINERS["lowlight"]] if params.refine else [])
 
     def run(self, image: Image, params: LowlightParams, ctx: RunContext) -> Image:
         """All four stages without a cache (CLI/bench use the pipeline; this is for direct calls)."""

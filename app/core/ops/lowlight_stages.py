@@ -9,6 +9,8 @@ the pipeline cache keeps the previous state for the next slider move):
 - ``restore``: adds ``R`` (restored reflectance; ``R_low`` itself when restoration is off).
 - ``adjust``: adds ``L_adj`` ``(H, W)`` and ``ratio`` (the one used, automatic or not).
 - ``fuse``: the output image ``R_mix * L_adj`` with ``R_mix = R_low + strength * (R - R_low)``.
+- with ``refine`` on, ``fuse_keep`` returns ``{"image", "fused"}`` and ``refine`` the PTG refinement of
+  ``fused`` given the input ``image`` (:mod:`app.core.ops.refine`).
 
 Decompose and restore run the nets through :class:`~app.core.models.registry.LoadedModel` (tiled, with
 progress and cancellation per tile). Adjust runs the adjustment net's convs on the coarse grid only
@@ -137,3 +139,20 @@ def fuse(state: dict[str, Any], params: Any, ctx: RunContext) -> Image:
         out = out.mean(axis=2, keepdims=True)
     ctx.progress(1.0, "fused")
     return image.with_data(out)
+
+
+def fuse_keep(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
+    return {"image": state["image"], "fused": fuse(state, params, ctx)}
+
+
+def refine(state: dict[str, Any], params: Any, ctx: RunContext) -> Image:
+    from app.core.ops.refine import refine_array
+
+    image: Image = state["image"]
+    fused: Image = state["fused"]
+    out = refine_array("lowlight", image.data[..., :3] if image.channels >= 3 else image.data, fused.data[..., :3]
+                       if fused.channels >= 3 else fused.data, ctx)
+    if fused.channels > 3:
+        out = np.concatenate([out, fused.data[..., 3:]], axis=2)
+    ctx.progress(1.0, "refined")
+    return fused.with_data(out)

@@ -19,6 +19,7 @@ TASKS: dict[str, str] = {
     "kind_restore": "app.train.tasks.kind_restore",
     "kind_adjust": "app.train.tasks.kind_adjust",
     "denoise_raw": "app.train.tasks.denoise_raw",
+    "refine": "app.train.tasks.refine",
 }
 
 

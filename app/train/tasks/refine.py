@@ -1,0 +1,114 @@
+"""``refine``: a PTG refiner (:mod:`app.core.nets.ptg`) on the outputs of one op's frozen, exported nets.
+
+The config's ``[model]`` names the op (``base``: ``denoise``, ``lowlight`` or ``deblur``), the task whose
+data the op was trained on (``data_task``; its ``[degrade]`` table applies) and the refiner's ``prior``.
+``forward`` runs the base op on ``batch["lq"]`` (no gradient), replaces ``batch["lq"]`` by that output and
+returns the refinement of ``cat(I_d, I_c)``: validation's ``input_psnr`` is then the op's own PSNR, so
+``psnr - input_psnr`` is exactly the gain the refiner adds.
+
+The base runs as the app runs it: the sRGB denoiser at full strength; KinD decompose -> restore ->
+adjust at the automatic ratio -> fuse; the fast deblur generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from app.core.models.descriptor import ModelDescriptor
+from app.train.splits import Splits
+from app.train.tasks.base import Task
+
+ARCH = "ptg"
+#: base op -> the exported model ids its forward needs.
+BASE_MODELS = {"denoise": ("cycleisp_srgb_denoise",),
+               "lowlight": ("kind_decomposition", "kind_restoration", "kind_adjustment"),
+               "deblur": ("deblurgan_fast",)}
+_frozen: dict[str, nn.Module] = {}
+
+
+def arch_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """``ptg.build`` kwargs (the training-only keys removed)."""
+    m = {k: v for k, v in cfg["model"].items() if k not in ("base", "data_task")}
+    return {"net": "refiner", "config": m.pop("preset", "fast"), **m}
+
+
+def frozen(model_id: str, device: torch.device) -> nn.Module:
+    """The exported net ``model_id`` (registry-verified), frozen and in eval mode, loaded once."""
+    from app.core.models.registry import load_model
+
+    key = f"{model_id}@{device}"
+    if key not in _frozen:
+        _frozen[key] = load_model(model_id, "cpu").module.to(device).float().eval().requires_grad_(False)
+    return _frozen[key]
+
+
+def base_output(base: str, x: torch.Tensor) -> torch.Tensor:
+    """The op's output for a ``(B, 3, H, W)`` batch in [0, 1] (H, W multiples of 32)."""
+    dev = x.device
+    with torch.no_grad():
+        if base == "denoise":
+            return frozen("cycleisp_srgb_denoise", dev)(x).clamp(0, 1)
+        if base == "deblur":
+            return frozen("deblurgan_fast", dev)(x).clamp(0, 1)
+        if base == "lowlight":
+            from app.core.ops.lowlight_stages import auto_ratio
+
+            out = frozen("kind_decomposition", dev)(x)
+            r_low, light = out[:, :3], out[:, 3:4]
+            r = frozen("kind_restoration", dev)(out).clamp(0, 1)
+            gmean = torch.exp(torch.log(light.clamp(min=1e-3)).mean(dim=(1, 2, 3)))
+            alpha = torch.tensor([auto_ratio(float(g)) for g in gmean], device=dev)
+            adjusted = frozen("kind_adjustment", dev)(light, alpha)
+            del r_low
+            return (r * adjusted).clamp(0, 1)
+    raise ValueError(f"unknown refine base {base!r}; use {', '.join(BASE_MODELS)}")
+
+
+def forward(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    degraded = batch["lq"]
+    candidate = base_output(model.refine_base, degraded)
+    batch["lq"] = candidate  # validation's input_psnr: the op without refinement
+    return model(torch.cat([degraded, candidate], 1))
+
+
+def build_model(cfg: dict[str, Any]) -> nn.Module:
+    from app.core.nets import ptg
+
+    kwargs = arch_config(cfg)
+    prior = kwargs.get("prior", ptg.CONFIGS[kwargs["config"]]["prior"])
+    if prior == "vgg":
+        from app.train.perceptual import default_weights_path
+
+        kwargs["prior_weights"] = str(default_weights_path())
+    net = ptg.build(**kwargs)
+    if prior == "degradation":
+        from app.core.models.registry import load_model
+
+        net.prior.load_state_dict(load_model("ptg_degradation_prior", "cpu").module.state_dict())
+    net.refine_base = cfg["model"]["base"]
+    return net
+
+
+def build_data(cfg: dict, splits: Splits, split: str):
+    from app.train.tasks import get_task
+
+    return get_task(cfg["model"]["data_task"]).build_data(cfg, splits, split)
+
+
+def descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
+    return ModelDescriptor(id=model_id, arch=ARCH, config=arch_config(cfg), in_channels=6, size_multiple=32,
+                           overlap=128, half_ok=False, description=f"PTG refinement of {cfg['model']['base']}")
+
+
+TASK = Task(
+    name="refine",
+    build_model=build_model,
+    arch=lambda cfg: (ARCH, arch_config(cfg)),
+    build_data=build_data,
+    default_loss=[{"type": "charbonnier", "eps": 1e-3}],
+    forward=forward,
+    descriptor=descriptor,
+)
