@@ -6,6 +6,7 @@ nothing pretends to work.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from PySide6.QtCore import QSize, Signal
@@ -131,14 +132,27 @@ class OpCard(QFrame):
         """Ask the op whether it can run; show why not. Returns availability."""
         try:
             ok, why = self.op.availability(params)
+            body_ok = self._refine_availability(params, ok)
         except Exception as exc:  # noqa: BLE001 - a broken op must not break the panel
-            ok, why = False, str(exc)
+            ok, why, body_ok = False, str(exc), False
         self.check.setEnabled(ok or self.check.isChecked())
-        self.body.setEnabled(ok)
+        self.body.setEnabled(body_ok)
         self.reason.setVisible(not ok)
         self.reason.setText(f"Unavailable: {why}" if not ok else "")
         self._set_state("unavailable", not ok)
         return ok
+
+    def _refine_availability(self, params: Any | None, ok: bool) -> bool:
+        """Grey out a ``refine`` switch whose refiner is not trained (it can always be turned off), and keep
+        the parameters editable when only the refiner is missing. Returns whether the body stays enabled."""
+        ctl = self.controls.get("refine")
+        if ctl is None:
+            return ok
+        p = params if params is not None else self.op.Params()
+        r_ok, r_why = self.op.availability(dataclasses.replace(p, refine=True))
+        ctl.setEnabled(r_ok or p.refine)
+        ctl.setToolTip("" if r_ok else f"Unavailable: {r_why}")
+        return ok or (p.refine and self.op.availability(dataclasses.replace(p, refine=False))[0])
 
     def _set_state(self, name: str, value: bool) -> None:
         """Set a style property; re-polish (costly) only when it actually changes."""
