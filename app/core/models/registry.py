@@ -201,11 +201,27 @@ def load_model(model_id: str, device: str | torch.device = "auto", *, ctx: RunCo
         half = dev.type == "cuda" and descriptor.half_ok
         dtype = torch.float16 if half else torch.float32
         module = module.eval().requires_grad_(False).to(device=dev, dtype=dtype)
+        if dev.type == "cpu":  # see LoadedModel.run_tensor
+            module = module.to(memory_format=torch.channels_last)
         loaded = LoadedModel(descriptor, module, dev, entry.sha256, dtype, directory)
         with _lock:
             if _models.get(model_id, (None,))[0] is descriptor:  # not re-registered meanwhile
                 _loaded[(model_id, str(dev), str(directory))] = loaded  # replaces an older version
         return loaded
+
+
+def _runner(module: torch.nn.Module, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The module as the tiler calls it. On the CPU, weights (``load_model``) and tiles are channels-last:
+    oneDNN's NHWC convolutions measured 1.3-1.9x faster than NCHW for our nets (CycleISP, KinD, DeblurGAN,
+    one thread, 512-768 px tiles), same results up to float rounding."""
+    if device.type != "cpu":
+        return module
+    import torch
+
+    def run(t: torch.Tensor) -> torch.Tensor:
+        return module(t.contiguous(memory_format=torch.channels_last))
+
+    return run
 
 
 class LoadedModel:
@@ -236,7 +252,7 @@ class LoadedModel:
 
     def _rebind(self, dev: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
         # CPU fallback after a GPU out-of-memory: a float32 CPU copy, cached like any other.
-        return load_model(self.id, dev, directory=self._directory).module
+        return _runner(load_model(self.id, dev, directory=self._directory).module, dev)
 
     def run_tensor(self, x: torch.Tensor, ctx: RunContext | None = None,
                    tile: int | None = None) -> torch.Tensor:
@@ -255,7 +271,7 @@ class LoadedModel:
         height, width = x.shape[-2:]
         whole = None if d.tile_safe else max(height, width) + d.size_multiple
         with torch.inference_mode():
-            out = tiled_apply(self.module, x, tile=tile, overlap=d.overlap, multiple=d.size_multiple,
+            out = tiled_apply(_runner(self.module, self.device), x, tile=tile, overlap=d.overlap, multiple=d.size_multiple,
                               scale=d.scale, ctx=ctx, device=self.device, dtype=self.dtype,
                               bytes_per_pixel=d.bytes_per_pixel, min_tile=whole, rebind=self._rebind)
             if d.value_range is not None:
