@@ -26,13 +26,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-TASKS = ("denoise-srgb", "denoise-raw", "lowlight", "deblur")
+TASKS = ("denoise-srgb", "denoise-raw", "lowlight", "deblur", "deblur-shake")
 MAX_SIDE = 512
 SOURCE_NOTES = {
     "denoise-srgb": "real PolyU pairs, validation scenes",
     "denoise-raw": "validation clean photos + RawNoise (SIDD-like shot/read in RAW, developed)",
     "lowlight": "real SICE pairs (darkest frame vs luma~115 frame), validation scenes",
     "deblur": "real GoPro frame averages (n=7/11/15, linear light), validation frames 181-220",
+    "deblur-shake": "validation clean photos + random camera-shake kernel (4-32 px, linear light), mild noise, 8-bit",
 }
 
 
@@ -146,6 +147,22 @@ def _gopro(limit: int) -> Iterator[ValPair]:
         start, k = start + n, k + 1
 
 
+def _shake(limit: int, seed: int) -> Iterator[ValPair]:
+    from app.train.degrade import MotionBlur
+
+    deg = MotionBlur(length_range=(4.0, 32.0))
+    for name, path in _clean_val()[:limit]:
+        clean = centre_crop(read_srgb(path))
+        rng = _seed(name, seed)
+        blurred, target, info = deg(clean, rng)
+        # the training recipe's mild noise (sigma up to 4 levels at mid grey), then 8-bit like a JPEG
+        sigma = rng.uniform(0.0, 4.0) / 255.0
+        noisy = blurred + rng.normal(0.0, 1.0, blurred.shape).astype(np.float32) * sigma * np.sqrt(
+            np.clip(blurred, 1e-3, 1.0) / 0.5)
+        noisy = np.round(np.clip(noisy, 0.0, 1.0) * 255.0).astype(np.float32) / 255.0
+        yield ValPair(f"shake/{name}", noisy, target, {"length": info["length"]})
+
+
 def validation_pairs(task: str, limit: int, seed: int = 0) -> Iterator[ValPair]:
     """Up to ``limit`` validation pairs of ``task`` (deterministic for a given ``seed``).
 
@@ -161,4 +178,6 @@ def validation_pairs(task: str, limit: int, seed: int = 0) -> Iterator[ValPair]:
         return _sice(limit)
     if task == "deblur":
         return _gopro(limit)
+    if task == "deblur-shake":
+        return _shake(limit, seed)
     raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")

@@ -138,8 +138,9 @@ class Baseline:
 
 
 _DENOISE = ("denoise-srgb", "denoise-raw")
+_DEBLUR = ("deblur", "deblur-shake")
 BASELINES: dict[str, Baseline] = {b.name: b for b in (
-    Baseline("identity", identity, ("denoise-srgb", "denoise-raw", "lowlight", "deblur"), "input as is"),
+    Baseline("identity", identity, (*_DENOISE, "lowlight", *_DEBLUR), "input as is"),
     Baseline("nlm", nlm, _DENOISE, f"OpenCV fastNlMeansDenoisingColored, h={NLM_H_PER_SIGMA}*sigma_est"),
     Baseline("bm3d", bm3d_denoise, _DENOISE, "bm3d.bm3d_rgb, sigma_est; 256x256 centre crop, first 2 pairs",
              crop=256, max_pairs=2),
@@ -147,8 +148,8 @@ BASELINES: dict[str, Baseline] = {b.name: b for b in (
     Baseline("gamma", adaptive_gamma, ("lowlight",), "adaptive gamma: median luma -> 0.45"),
     Baseline("clahe", clahe, ("lowlight",), "CLAHE on L*, clip 3, 8x8 tiles"),
     Baseline("gamma+nlm", gamma_nlm, ("lowlight",), "adaptive gamma then NLM (sigma re-estimated)"),
-    Baseline("unsharp", unsharp, ("deblur",), "unsharp mask, radius = estimated edge sigma"),
-    Baseline("richardson_lucy", richardson_lucy, ("deblur",), "RL 15 it., Gaussian PSF of estimated sigma"),
+    Baseline("unsharp", unsharp, _DEBLUR, "unsharp mask, radius = estimated edge sigma"),
+    Baseline("richardson_lucy", richardson_lucy, _DEBLUR, "RL 15 it., Gaussian PSF of estimated sigma"),
 )}
 
 
