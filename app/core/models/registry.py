@@ -271,8 +271,8 @@ class LoadedModel:
         height, width = x.shape[-2:]
         whole = None if d.tile_safe else max(height, width) + d.size_multiple
         with torch.inference_mode():
-            out = tiled_apply(_runner(self.module, self.device), x, tile=tile, overlap=d.overlap, multiple=d.size_multiple,
-                              scale=d.scale, ctx=ctx, device=self.device, dtype=self.dtype,
+            out = tiled_apply(_runner(self.module, self.device), x, tile=tile, overlap=d.overlap,
+                              multiple=d.size_multiple, scale=d.scale, ctx=ctx, device=self.device, dtype=self.dtype,
                               bytes_per_pixel=d.bytes_per_pixel, min_tile=whole, rebind=self._rebind)
             if d.value_range is not None:
                 out.clamp_(*d.value_range)
