@@ -156,7 +156,10 @@ def analyze(x: Any) -> dict[str, Any]:
     srgb = None
     if getattr(getattr(img, "space", None), "value", "srgb") != "bayer":
         srgb = to_srgb_array(img)
+    from app.core.metrics.prior import degradation_probabilities
+
     return {"file": path, "analysis": a.to_dict(), "niqe": _niqe_or_none(srgb) if srgb is not None else None,
+            "prior": degradation_probabilities(srgb) if srgb is not None else None,
             "recipe": [{"op": s.op_id, "params": s.params, "reason": s.reason} for s in steps],
             "metadata": meta.summary() if meta is not None and hasattr(meta, "summary") else {}}
 
@@ -171,5 +174,9 @@ def format_analyze(report: dict[str, Any]) -> str:
     niqe = report.get("niqe")
     lines.append(f"NIQE          {niqe:.2f} (lower = more natural; our model)" if niqe is not None
                  else "NIQE          n/a")
+    if "prior" in report:
+        from app.core.metrics.prior import format_probabilities
+
+        lines.append(format_probabilities(report["prior"]))
     lines.append(format_recipe([RecipeStep(s["op"], s["params"], s["reason"]) for s in report["recipe"]]))
     return "\n".join(lines)
