@@ -38,6 +38,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _stop_on_sigterm() -> None:
+    """``kill`` stops a run like Ctrl+C: checkpoint first. (A job started with ``nohup ... &`` ignores
+    SIGINT, so before this a background run could only be killed between checkpoints.)"""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -66,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.validate:
         print(runner.validate())
         return 0
+    _stop_on_sigterm()
     status = runner.train(max_steps=args.max_steps, max_minutes=args.max_minutes)
     print(f"{status}: step {runner.step}/{cfg['train']['steps']}, checkpoint {latest}")
     if args.export:

@@ -63,6 +63,8 @@ def build_card(runner, metrics: dict[str, Any]) -> dict[str, Any]:
                  for s in sessions) + "."]
     if runner.step < total:
         notes.append(f"INCOMPLETE: exported at step {runner.step} of the configured {total}.")
+    if cfg["export"].get("notes"):
+        notes.append(cfg["export"]["notes"])
     if runner.best.get("value") is not None:
         notes.append(f"Best validation PSNR during training: {runner.best['value']:.3f} dB at step "
                      f"{runner.best['step']} (the exported weights are the latest, scored above).")

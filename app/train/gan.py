@@ -71,8 +71,8 @@ class Adversary:
         self.last: dict[str, torch.Tensor] = {}
 
     def active(self, step: int) -> bool:
-        """Whether the adversarial terms run at global step ``step`` (after ``start_step``)."""
-        return step >= self.cfg["start_step"]
+        """Whether the adversarial terms run at global step ``step`` (after ``start_step``; never at weight 0)."""
+        return self.cfg["weight"] > 0 and step >= self.cfg["start_step"]
 
     def _autocast(self, device: torch.device):
         return torch.autocast(device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None)
