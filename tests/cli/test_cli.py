@@ -140,3 +140,21 @@ def test_analyze_reports_each_file_and_fails_on_a_bad_one(tmp_path, capsys):
     assert code == 1
     assert "Auto recipe" in cap.out and "Noise" in cap.out
     assert cap.err.startswith("bad.jpg: error:")
+
+
+def test_refine_switch_from_the_command_line_and_a_recipe(tmp_path):
+    """``--op denoise:refine=true`` and a saved recipe both run the shipped PTG refiner after the denoiser."""
+    from app.core.models.registry import model_state
+    from app.core.pipeline import Recipe, Step
+
+    if not (model_state("ptg_refine_denoise").ok and model_state("cycleisp_srgb_denoise").ok):
+        pytest.skip("the sRGB denoiser or its refiner is not exported")
+    src = _jpeg(tmp_path / "n.jpg", size=(128, 96))
+    outs = {}
+    for name, args in (("plain", ["--op", "denoise:mode=srgb"]), ("cli", ["--op", "denoise:mode=srgb,refine=true"]),
+                       ("recipe", ["--recipe", str(Recipe([Step.make("denoise", mode="srgb", refine=True)]).save(
+                           tmp_path / "r.json"))])):
+        assert main(["run", str(src), "-o", str(tmp_path / name), "--format", "png", *args]) == 0
+        outs[name] = cv2.imread(str(tmp_path / name / "n.png")).astype(int)
+    assert np.array_equal(outs["cli"], outs["recipe"])
+    assert np.abs(outs["cli"] - outs["plain"]).mean() > 0.1  # the refiner changed the result
