@@ -41,10 +41,22 @@ def _niqe(img: np.ndarray) -> float:
         return float("nan")
 
 
-def run_task(task: str, limit: int, wanted: set[str] | None, seed: int) -> dict:
-    """Score every method on ``limit`` validation pairs of ``task``."""
+def run_task(task: str, limit: int, wanted: set[str] | None, seed: int, side: int | None = None,
+             all_pairs: bool = False) -> dict:
+    """Score every method on ``limit`` validation pairs of ``task``.
+
+    ``side``: centre-crop every pair to this edge first, so that methods capped to a crop (BM3D) and the
+    others score the same pixels (not for denoise-raw, whose pairs carry a RAW mosaic). ``all_pairs``:
+    lift the baselines' pair caps.
+    """
     pairs: list[ValPair] = list(validation_pairs(task, limit, seed))
+    if side and task != "denoise-raw":
+        pairs = [ValPair(p.name, centre_crop(p.degraded, side), centre_crop(p.reference, side), p.extra)
+                 for p in pairs]
     methods: list[Method] = [m for m in methods_for(task) if wanted is None or m.name in wanted]
+    if all_pairs:
+        for m in methods:
+            m.max_pairs = None
     rows: dict[str, dict] = {}
     outputs: dict[str, list[np.ndarray | None]] = {}
     for m in methods:
@@ -147,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default="", help="comma-separated method names (default: all)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic (denoise-raw) pairs")
+    ap.add_argument("--side", type=int, default=0,
+                    help="centre-crop every pair to this edge (e.g. 256: BM3D's crop, so all methods score the "
+                         "same pixels)")
+    ap.add_argument("--all-pairs", action="store_true", help="run capped baselines (BM3D) on every pair")
     ap.add_argument("--estimators", type=int, default=0, metavar="N",
                     help="also print the analysis-estimator error table on N held-out photos (~15 s each)")
     args = ap.parse_args(argv)
@@ -159,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     results = []
     for task in tasks:
-        res = run_task(task, args.limit, wanted, args.seed)
+        res = run_task(task, args.limit, wanted, args.seed, args.side or None, args.all_pairs)
         results.append(res)
         png = sheet(res, best(res, "ours"), best(res, "baseline"), args.out / f"quality_{task}.png")
         print(f"{task}: {len(res['pairs'])} pairs, sheet {png}", file=sys.stderr)
