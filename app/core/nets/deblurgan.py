@@ -76,6 +76,14 @@ class FPNGenerator(nn.Module):
         self.smooth2 = _conv3(head_channels, head_channels // 2, dsc=dsc, norm=norm)
         self.final = _conv3(head_channels // 2, 3, dsc=dsc, norm="none", act=False) if dsc \
             else conv(head_channels // 2, 3)
+        # The last layer starts at zero, so an untrained generator returns its input (tanh(0) + x): training
+        # starts from the identity instead of 4 dB below it (measured: a fresh fast generator scored 25.7 dB
+        # against the blurry input's 29.8 on validation after 200 steps). The paper starts from ImageNet
+        # weights; we have none, and CPU runs are short.
+        last = [m for m in self.final.modules() if isinstance(m, nn.Conv2d)][-1]
+        nn.init.zeros_(last.weight)
+        if last.bias is not None:
+            nn.init.zeros_(last.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != 3:
