@@ -70,3 +70,12 @@ def test_double_scale_discriminator_outputs():
 def test_state_dict_roundtrip(net, roundtrip):
     x = torch.rand(1, 3, 64, 64) * 2 - 1
     roundtrip(deblurgan.build(net, "fast"), deblurgan.build(net, "fast"), x)
+
+
+@pytest.mark.parametrize("config", ["fast", "quality"])
+def test_untrained_generator_is_the_identity(config):
+    """Zero-initialised last layer: training starts from the input, not from a random residual."""
+    net = deblurgan.build("generator", config, unit_range=True).eval()
+    x = torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), x, atol=1e-6, rtol=0)
