@@ -7,8 +7,6 @@ verified hashes into a temporary models folder and registered under the op's mod
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 
 import numpy as np
@@ -25,22 +23,10 @@ from app.core.models.registry import (
     register,
     temporary_registry,
 )
+from app.core.models.testing import models_dir_env as models_folder
 from app.core.models.weights import models_dir
 from app.core.ops import get_op, make_params
 from app.core.ops.deblur import MODEL_IDS, DeblurOp
-
-
-@contextlib.contextmanager
-def models_folder(path):
-    previous = os.environ.get("PHOTORESTORE_MODELS_DIR")
-    os.environ["PHOTORESTORE_MODELS_DIR"] = str(path)
-    try:
-        yield path
-    finally:
-        if previous is None:
-            os.environ.pop("PHOTORESTORE_MODELS_DIR", None)
-        else:
-            os.environ["PHOTORESTORE_MODELS_DIR"] = previous
 
 
 def _scrambled_generator(model_id: str, seed: int = 0) -> torch.nn.Module:

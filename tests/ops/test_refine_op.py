@@ -8,7 +8,6 @@ the unavailable-while-untrained rule -- not its quality (bench/quality.py measur
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from app.core.context import Cancelled, RunContext
 from app.core.image import Image
 from app.core.models.export import export_model
 from app.core.models.registry import ModelUnavailableError, clear_loaded, get_descriptor, load_model
+from app.core.models.testing import models_dir_env
 from app.core.models.weights import models_dir
 from app.core.ops import get_op, make_params
 from app.core.ops.refine import REFINERS
@@ -27,16 +27,12 @@ from app.core.ops.refine import REFINERS
 
 @contextlib.contextmanager
 def models_folder(path: Path):
-    previous = os.environ.get("PHOTORESTORE_MODELS_DIR")
-    os.environ["PHOTORESTORE_MODELS_DIR"] = str(path)
+    """The models folder for the test, with no model loaded from another folder cached."""
     clear_loaded()
     try:
-        yield path
+        with models_dir_env(path):
+            yield path
     finally:
-        if previous is None:
-            os.environ.pop("PHOTORESTORE_MODELS_DIR", None)
-        else:
-            os.environ["PHOTORESTORE_MODELS_DIR"] = previous
         clear_loaded()
 
 

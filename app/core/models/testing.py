@@ -81,6 +81,20 @@ def tiny_descriptor(model_id: str = "tiny_test", **overrides: Any) -> ModelDescr
 
 
 @contextlib.contextmanager
+def models_dir_env(directory: Path | str) -> Iterator[Path]:
+    """``PHOTORESTORE_MODELS_DIR=directory`` for the duration (the previous value restored on exit)."""
+    previous = os.environ.get("PHOTORESTORE_MODELS_DIR")
+    os.environ["PHOTORESTORE_MODELS_DIR"] = str(directory)
+    try:
+        yield Path(directory)
+    finally:
+        if previous is None:
+            os.environ.pop("PHOTORESTORE_MODELS_DIR", None)
+        else:
+            os.environ["PHOTORESTORE_MODELS_DIR"] = previous
+
+
+@contextlib.contextmanager
 def temporary_model(directory: Path, model_id: str = "tiny_test", *, seed: int = 0, export: bool = True,
                     **overrides: Any) -> Iterator[ModelDescriptor]:
     """Register a :class:`TinyConvNet` model and (by default) export seeded weights to ``directory``.
@@ -92,31 +106,23 @@ def temporary_model(directory: Path, model_id: str = "tiny_test", *, seed: int =
     from app.core.models.registry import register, temporary_registry
 
     desc = tiny_descriptor(model_id, **overrides)
-    previous = os.environ.get("PHOTORESTORE_MODELS_DIR")
-    os.environ["PHOTORESTORE_MODELS_DIR"] = str(directory)
-    try:
-        with temporary_registry():
-            register(desc, build_tiny)
-            if export:
-                cfg = {"in_channels": desc.in_channels, "out_channels": desc.out_channels,
-                       "scale": desc.scale, **desc.config}
-                if desc.cond_channels:
-                    cfg["cond_channels"] = desc.cond_channels
-                desc = dataclasses.replace(desc, config=cfg)
-                register(desc, build_tiny, replace=True)
-                with torch.random.fork_rng(devices=[]):  # seeded, without touching the caller's RNG
-                    torch.manual_seed(seed)
-                    net = build_tiny(**cfg)
-                with torch.no_grad():
-                    for p in net.parameters():
-                        p.mul_(0.1)
-                export_model(model_id, net, arch=TINY_ARCH, config=cfg, descriptor=desc,
-                             models_dir=Path(directory),
-                             card={"licence": "CC0-1.0", "training_data": "none (random weights for tests)",
-                                   "description": "tiny test network"})
-            yield desc
-    finally:
-        if previous is None:
-            os.environ.pop("PHOTORESTORE_MODELS_DIR", None)
-        else:
-            os.environ["PHOTORESTORE_MODELS_DIR"] = previous
+    with models_dir_env(directory), temporary_registry():
+        register(desc, build_tiny)
+        if export:
+            cfg = {"in_channels": desc.in_channels, "out_channels": desc.out_channels,
+                   "scale": desc.scale, **desc.config}
+            if desc.cond_channels:
+                cfg["cond_channels"] = desc.cond_channels
+            desc = dataclasses.replace(desc, config=cfg)
+            register(desc, build_tiny, replace=True)
+            with torch.random.fork_rng(devices=[]):  # seeded, without touching the caller's RNG
+                torch.manual_seed(seed)
+                net = build_tiny(**cfg)
+            with torch.no_grad():
+                for p in net.parameters():
+                    p.mul_(0.1)
+            export_model(model_id, net, arch=TINY_ARCH, config=cfg, descriptor=desc,
+                         models_dir=Path(directory),
+                         card={"licence": "CC0-1.0", "training_data": "none (random weights for tests)",
+                               "description": "tiny test network"})
+        yield desc

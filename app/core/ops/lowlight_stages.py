@@ -148,11 +148,7 @@ def fuse_keep(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, 
 def refine(state: dict[str, Any], params: Any, ctx: RunContext) -> Image:
     from app.core.ops.refine import refine_array
 
-    image: Image = state["image"]
     fused: Image = state["fused"]
-    out = refine_array("lowlight", image.data[..., :3] if image.channels >= 3 else image.data, fused.data[..., :3]
-                       if fused.channels >= 3 else fused.data, ctx)
-    if fused.channels > 3:
-        out = np.concatenate([out, fused.data[..., 3:]], axis=2)
+    out = refine_array("lowlight", state["image"].data, fused.data, ctx)
     ctx.progress(1.0, "refined")
     return fused.with_data(out)

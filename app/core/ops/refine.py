@@ -36,21 +36,19 @@ def refine_tensor(op_id: str, degraded: torch.Tensor, candidate: torch.Tensor, c
 
     model = load_model(REFINERS[op_id], ctx.device, ctx=ctx)
     x = torch.cat([degraded, candidate], 1)
-    tile = ctx.tile if ctx.tile else None
-    if tile is not None:
-        tile = max(tile, MIN_TILE)
-    out = model.run_tensor(x, ctx, tile=tile)
-    return out.clamp_(0.0, 1.0)
+    return model.run_tensor(x, ctx, tile=max(ctx.tile, MIN_TILE) if ctx.tile else None).clamp_(0.0, 1.0)
 
 
 def refine_array(op_id: str, degraded: np.ndarray, candidate: np.ndarray, ctx: RunContext) -> np.ndarray:
-    """:func:`refine_tensor` for ``(H, W, 3)`` float32 arrays (grey images go through as RGB)."""
+    """:func:`refine_tensor` for ``(H, W, C)`` float32 arrays: grey images go through as RGB and come back
+    grey; channels after the third (alpha) are the candidate's, unchanged."""
     import torch
 
     def t(a: np.ndarray) -> torch.Tensor:
-        rgb = a if a.shape[2] == 3 else np.repeat(a[..., :1], 3, axis=2)
+        rgb = a[..., :3] if a.shape[2] >= 3 else np.repeat(a[..., :1], 3, axis=2)
         return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32))[None]
 
-    out = refine_tensor(op_id, t(degraded), t(candidate), ctx)[0].permute(1, 2, 0).numpy()
-    out = np.ascontiguousarray(out)
-    return out if candidate.shape[2] == 3 else out.mean(axis=2, keepdims=True, dtype=np.float32)
+    out = np.ascontiguousarray(refine_tensor(op_id, t(degraded), t(candidate), ctx)[0].permute(1, 2, 0).numpy())
+    if candidate.shape[2] < 3:
+        return out.mean(axis=2, keepdims=True, dtype=np.float32)
+    return np.concatenate([out, candidate[..., 3:]], axis=2) if candidate.shape[2] > 3 else out

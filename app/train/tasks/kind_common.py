@@ -20,11 +20,9 @@ from typing import Any
 import torch
 
 from app.train.splits import Splits
-from app.train.tasks.base import build_mixture
+from app.train.tasks.base import build_mixture, frozen_model
 
 KIND_ARCH = "kind"
-
-_frozen: dict[str, torch.nn.Module] = {}
 
 
 def degradation(cfg: dict[str, Any]):
@@ -64,12 +62,7 @@ def frozen_decomposition(model_id: str, device: torch.device) -> torch.nn.Module
         ModelUnavailableError: the decomposition has not been trained and exported yet (train
             ``kind_decompose`` with ``--export`` first).
     """
-    from app.core.models.registry import load_model
-
-    key = f"{model_id}@{device}"
-    if key not in _frozen:
-        _frozen[key] = load_model(model_id, "cpu").module.to(device).float().eval().requires_grad_(False)
-    return _frozen[key]
+    return frozen_model(model_id, device)
 
 
 def decompose_pair(model: torch.nn.Module,

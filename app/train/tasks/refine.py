@@ -19,14 +19,13 @@ from torch import nn
 
 from app.core.models.descriptor import ModelDescriptor
 from app.train.splits import Splits
-from app.train.tasks.base import Task
+from app.train.tasks.base import Task, frozen_model
 
 ARCH = "ptg"
 #: base op -> the exported model ids its forward needs.
 BASE_MODELS = {"denoise": ("cycleisp_srgb_denoise",),
                "lowlight": ("kind_decomposition", "kind_restoration", "kind_adjustment"),
                "deblur": ("deblurgan_fast",)}
-_frozen: dict[str, nn.Module] = {}
 
 
 def arch_config(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -35,34 +34,23 @@ def arch_config(cfg: dict[str, Any]) -> dict[str, Any]:
     return {"net": "refiner", "config": m.pop("preset", "fast"), **m}
 
 
-def frozen(model_id: str, device: torch.device) -> nn.Module:
-    """The exported net ``model_id`` (registry-verified), frozen and in eval mode, loaded once."""
-    from app.core.models.registry import load_model
-
-    key = f"{model_id}@{device}"
-    if key not in _frozen:
-        _frozen[key] = load_model(model_id, "cpu").module.to(device).float().eval().requires_grad_(False)
-    return _frozen[key]
-
-
 def base_output(base: str, x: torch.Tensor) -> torch.Tensor:
     """The op's output for a ``(B, 3, H, W)`` batch in [0, 1] (H, W multiples of 32)."""
     dev = x.device
     with torch.no_grad():
         if base == "denoise":
-            return frozen("cycleisp_srgb_denoise", dev)(x).clamp(0, 1)
+            return frozen_model("cycleisp_srgb_denoise", dev)(x).clamp(0, 1)
         if base == "deblur":
-            return frozen("deblurgan_fast", dev)(x).clamp(0, 1)
+            return frozen_model("deblurgan_fast", dev)(x).clamp(0, 1)
         if base == "lowlight":
             from app.core.ops.lowlight_stages import auto_ratio
 
-            out = frozen("kind_decomposition", dev)(x)
-            r_low, light = out[:, :3], out[:, 3:4]
-            r = frozen("kind_restoration", dev)(out).clamp(0, 1)
+            out = frozen_model("kind_decomposition", dev)(x)
+            light = out[:, 3:4]
+            r = frozen_model("kind_restoration", dev)(out).clamp(0, 1)  # the op's fuse at strength 1: R only
             gmean = torch.exp(torch.log(light.clamp(min=1e-3)).mean(dim=(1, 2, 3)))
             alpha = torch.tensor([auto_ratio(float(g)) for g in gmean], device=dev)
-            adjusted = frozen("kind_adjustment", dev)(light, alpha)
-            del r_low
+            adjusted = frozen_model("kind_adjustment", dev)(light, alpha)
             return (r * adjusted).clamp(0, 1)
     raise ValueError(f"unknown refine base {base!r}; use {', '.join(BASE_MODELS)}")
 
