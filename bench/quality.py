@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from quality_data import SOURCE_NOTES, TASKS, ValPair, centre_crop, validation_pairs  # noqa: E402
 from quality_ours import Method, methods_for, sheet  # noqa: E402
 
+from app.core.metrics.colour import colour_stats  # noqa: E402
 from app.core.metrics.niqe import niqe  # noqa: E402
 from app.core.metrics.psnr import finite_psnr, psnr  # noqa: E402
 from app.core.metrics.ssim import ssim  # noqa: E402
@@ -61,7 +62,7 @@ def run_task(task: str, limit: int, wanted: set[str] | None, seed: int, side: in
     outputs: dict[str, list[np.ndarray | None]] = {}
     for m in methods:
         r = {"kind": m.kind, "note": m.note, "psnr": [], "gain": [], "ssim": [], "niqe": [], "s_per_mp": [],
-             "unavailable": m.unavailable}
+             "chroma": [], "dab": [], "unavailable": m.unavailable}
         outs: list[np.ndarray | None] = []
         if not m.unavailable:
             for p in pairs:
@@ -83,6 +84,9 @@ def run_task(task: str, limit: int, wanted: set[str] | None, seed: int, side: in
                 r["gain"].append(r["psnr"][-1] - finite_psnr(psnr(x, ref)))
                 r["ssim"].append(ssim(y, ref))
                 r["niqe"].append(_niqe(y) if not m.crop else float("nan"))
+                colour = colour_stats(y, ref)
+                r["chroma"].append(colour["chroma_ratio"])
+                r["dab"].append(colour["delta_ab"])
                 r["s_per_mp"].append(dt / (x.shape[0] * x.shape[1] / 1e6))
                 outs.append(y if not m.crop else None)
         r["note"] = m.describe()
@@ -121,7 +125,7 @@ def _refine_gain(res: dict) -> list[str]:
         dp = _mean([a - b for a, b in zip(r["psnr"][:n], base["psnr"][:n])])
         ds = _mean([a - b for a, b in zip(r["ssim"][:n], base["ssim"][:n])])
         out.append(f"| {name} vs {name.replace(' +refine', '')} | gain | {_fmt(dp, '+.2f')} | - | "
-                   f"{_fmt(ds, '+.4f')} | - | - | PTG refinement's gain on the same {n} pairs |")
+                   f"{_fmt(ds, '+.4f')} | - | - | - | - | PTG refinement's gain on the same {n} pairs |")
     return out
 
 
@@ -129,25 +133,26 @@ def markdown(results: list[dict], limit: int) -> str:
     lines = [f"# Quality benchmark (validation splits, up to {limit} pairs per task, centre crops <= 512 px)",
              "", "PSNR/SSIM (RGB, [0, 1]) against the reference; NIQE: no-reference, our model fitted on "
              "train-split clean photos, lower = more natural; gain: PSNR minus the input's PSNR on the same "
-             "pixels; s/MP: wall time per megapixel on this machine (a 2-core CPU shared with other jobs: "
+             "pixels; chroma: mean Lab chroma of the output over the reference's (< 1 washed out); dab: mean a*b* distance to the reference (colour casts, hue shifts; lightness ignored); s/MP: wall time per megapixel on this machine (a 2-core CPU shared with other jobs: "
              "expect noise of 2-5x). Methods with a crop note ran on the 256x256 centre crop (metrics on "
              "that crop; no NIQE).", ""]
     for res in results:
         task = res["task"]
         lines += [f"## {task}: {len(res['pairs'])} pairs ({SOURCE_NOTES[task]})", "",
-                  "| method | kind | PSNR dB | gain dB | SSIM | NIQE | s/MP | note |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| method | kind | PSNR dB | gain dB | SSIM | chroma | dab | NIQE | s/MP | note |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for name, r in res["rows"].items():
             head = f"| {name} | {r['kind']} |"
             if r["unavailable"]:
-                lines.append(f"{head} - | - | - | - | - | untrained/missing: {r['unavailable']} |")
+                lines.append(f"{head} - | - | - | - | - | - | - | untrained/missing: {r['unavailable']} |")
                 continue
             vals = [_fmt(_mean(r[k]), f) for k, f in (("psnr", ".2f"), ("gain", "+.2f"), ("ssim", ".4f"),
-                                                       ("niqe", ".2f"), ("s_per_mp", ".2f"))]
+                                                       ("chroma", ".3f"), ("dab", ".2f"), ("niqe", ".2f"),
+                                                       ("s_per_mp", ".2f"))]
             lines.append(f"{head} {' | '.join(vals)} | {r['note']} |")
         lines += _refine_gain(res)
         ref = _fmt(_mean(res["ref_niqe"]), ".2f")
-        lines.append(f"| reference | - | - | - | - | {ref} | - | NIQE of the targets |")
+        lines.append(f"| reference | - | - | - | - | - | - | {ref} | - | NIQE of the targets |")
         lines += ["", f"Pairs: {', '.join(res['pairs'])}", ""]
     return "\n".join(lines)
 

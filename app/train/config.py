@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
         "checkpoint_steps": 500,
         "checkpoint_minutes": 10.0,
         "log_every": 50,
+        # start from an exported model's weights (a model id, registry-verified) instead of a fresh init;
+        # e.g. fine-tuning with another loss. A resume still continues from the run's own checkpoint.
+        "init_from": "",
     },
     "loss": [],  # [{type = "charbonnier", weight = 1.0}, ...]; empty: the task's default
     "export": {"model_id": "", "licence": "", "description": ""},

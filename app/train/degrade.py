@@ -128,6 +128,46 @@ class RawNoise:
 
 
 @dataclass
+class LearnedRawNoise:
+    """:class:`RawNoise` through the *learned* camera pipeline (CycleISP's synthesis).
+
+    The exported ``cycleisp_learned_isp`` maps the clean sRGB to RAW (RGB2RAW), sensor noise is added
+    and quantised as in :class:`RawNoise`, and RAW2RGB renders both the noisy and the clean RAW with the
+    colour attention of the clean sRGB; the pair is (noisy render, clean render), so the two differ by
+    the noise alone, as in the paper.
+
+    Attributes:
+        noise_model, bits: as :class:`RawNoise`.
+        model_id: the learned pipeline's model id (verified through the registry).
+    """
+
+    noise_model: str = "sidd"
+    bits: Sequence[int] = (12, 14)
+    model_id: str = "cycleisp_learned_isp"
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> Result:
+        import torch
+
+        from app.train.tasks.base import frozen_model
+
+        isp = frozen_model(self.model_id, torch.device("cpu"))
+        padded, crop = pad_even(clean)
+        srgb = torch.from_numpy(np.ascontiguousarray(padded.transpose(2, 0, 1)))[None]
+        with torch.inference_mode():
+            raw = isp.rgb2raw(srgb).clamp(0.0, 1.0)[0].permute(1, 2, 0).numpy()
+        noise = sample_noise_params(self.noise_model, rng)
+        noisy = add_noise_np(raw, noise, rng)
+        depth = int(rng.choice(list(self.bits))) if len(self.bits) else None
+        if depth is not None:
+            noisy = quantize_np(noisy, depth)
+        noisy = np.minimum(noisy, np.float32(1.0))
+        both = torch.from_numpy(np.ascontiguousarray(np.stack([noisy, raw]).transpose(0, 3, 1, 2)))
+        with torch.inference_mode():
+            out = isp.raw2rgb(both, srgb.expand(2, -1, -1, -1)).clamp(0.0, 1.0).permute(0, 2, 3, 1).numpy()
+        return out[0][crop], out[1][crop], {"noise": noise.to_dict(), "bits": depth, "isp": "learned"}
+
+
+@dataclass
 class LowLight:
     """Under-exposure: divide linear RAW by a random factor, add sensor noise, quantise, develop.
 

@@ -17,22 +17,35 @@ from app.train.sources import SOURCES
 log = logging.getLogger("photorestore.train")
 
 
+def _source(name: str, part: Any = None):
+    """The :class:`~app.train.sources.Source` of a training part: the registry's, or one the sampler
+    carries itself (a task-specific source such as the ISP task's RAW files, split its own way)."""
+    if name in SOURCES:
+        return SOURCES[name]
+    src = getattr(part, "source", None)
+    if src is None:
+        raise KeyError(f"unknown data source {name!r}")
+    return src
+
+
 def training_data(runner) -> list[dict[str, Any]]:
     """One card row per source the run trained on: items in the train split, licence, NC flag."""
     rows = []
     for name, part in zip(runner.train_set.sources, runner.train_set.parts):
-        src = SOURCES[name]
-        notes = f"{len(part.items)} train items ({src.kind}), by-scene split app/train/splits.json"
+        src = _source(name, part)
+        split = getattr(part, "split_note", "by-scene split app/train/splits.json")
+        notes = f"{len(part.items)} train items ({src.kind}), {split}"
         if src.nc:
             notes = "NON-COMMERCIAL licence: the weights inherit it. " + notes
         rows.append({"name": name, "licence": src.licence, "notes": notes})
     return rows
 
 
-def weights_licence(cfg: dict[str, Any], sources: list[str]) -> str:
+def weights_licence(cfg: dict[str, Any], sources: list[str], parts: list[Any] | None = None) -> str:
     """The configured licence, restricted to non-commercial use when any training source is NC."""
     base = cfg["export"].get("licence") or "GPL-3.0-or-later"
-    nc = [s for s in sources if SOURCES[s].nc]
+    parts = parts if parts is not None else [None] * len(sources)
+    nc = [s for s, part in zip(sources, parts) if _source(s, part).nc]
     if nc:
         return f"{base}; NON-COMMERCIAL use only (trained on non-commercial data: {', '.join(nc)})"
     return base
@@ -71,7 +84,7 @@ def build_card(runner, metrics: dict[str, Any]) -> dict[str, Any]:
     return {
         "description": cfg["export"].get("description", ""),
         "training_data": training_data(runner),
-        "licence": weights_licence(cfg, runner.train_set.sources),
+        "licence": weights_licence(cfg, runner.train_set.sources, runner.train_set.parts),
         "command": " ; ".join(commands),
         "iterations": runner.step,
         "wall_time_s": runner.wall_time,

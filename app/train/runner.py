@@ -94,7 +94,10 @@ class Runner:
         self.channels_last = t["channels_last"] == "always" or (t["channels_last"] == "cuda" and cuda)
 
         torch.manual_seed(cfg["seed"])  # model init is part of what the seed fixes
-        self.model = self.task.build_model(cfg).to(self.device)
+        self.model = self.task.build_model(cfg)
+        if t["init_from"]:
+            self._init_from(t["init_from"])
+        self.model = self.model.to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.loss_fn = build_loss(cfg["loss"] or self.task.default_loss, self.task.losses).to(self.device)
@@ -111,6 +114,19 @@ class Runner:
         self.step, self.wall_time = 0, 0.0
         self.best: dict[str, Any] = {"metric": "psnr", "value": None, "step": None}
         self.sessions: list[dict[str, Any]] = []
+
+    def _init_from(self, model_id: str) -> None:
+        from app.core.models.registry import load_model
+
+        source = load_model(model_id, "cpu").module
+        try:
+            missing, unexpected = self.model.load_state_dict(source.state_dict(), strict=False)
+        except RuntimeError as exc:  # shape mismatches
+            raise ValueError(f"init_from {model_id!r} does not fit this model: {exc}") from None
+        if missing or unexpected:
+            raise ValueError(f"init_from {model_id!r} does not fit this model: missing {missing[:4]}, "
+                             f"unexpected {unexpected[:4]}")
+        log.info("initialised from the exported weights of %s", model_id)
 
     # --- state ------------------------------------------------------------------------------------------
 

@@ -55,3 +55,41 @@ def test_denoise_raw_rejects_odd_patches():
     cfg = merge(load_config("denoise_raw"), {"data": {"patch": 33}})
     with pytest.raises(ValueError, match="even"):
         get_task("denoise_raw").build_data(cfg, load_splits(), "train")
+
+
+def test_develop_loss_compares_developed_images_and_keeps_gradients():
+    from app.core.isp.pipeline import process
+    from app.train.tasks.denoise_raw import isp_from_vector
+
+    task = get_task("denoise_raw")
+    cfg = merge(load_config("denoise_raw_developed"), {
+        "model": {"num_rrg": 1, "num_dab": 1}, "train": {"init_from": ""},
+        "data": {"patch": 32, "batch": 2, "fetch_wallpapers": False, "sources": [{"name": "live1", "weight": 1.0}]}})
+    data = task.build_data(cfg, load_splits(), "train")
+    samples = [data[(0, i)] for i in range(2)]
+    batch = {k: torch.stack([s[k] for s in samples]) for k in ("lq", "gt", "variance", "isp_vec")}
+    raw_gt = batch["gt"].clone()
+    cam = isp_from_vector(batch["isp_vec"][0])
+    assert cam.rgb_to_cam.shape == (3, 3) and cam.red_gain > 1 and cam.tone_curve
+    model = task.build_model(cfg)
+    pred = task.forward(model, batch)
+    # Target and input are now sRGB renders by each sample's own camera, at sensor resolution.
+    assert pred.shape == batch["gt"].shape == batch["lq"].shape == (2, 3, 32, 32)
+    torch.testing.assert_close(batch["gt"][:1], process(raw_gt[:1], cam))
+    torch.nn.functional.l1_loss(pred, batch["gt"]).backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_init_from_starts_at_the_exported_weights(tmp_path):
+    from app.core.models.registry import clear_loaded, load_model
+    from app.train.runner import Runner
+
+    cfg = merge(load_config("denoise_raw_developed"), {
+        "threads": 1, "data": {"patch": 32, "batch": 2, "num_workers": 0, "fetch_wallpapers": False,
+                               "sources": [{"name": "live1", "weight": 1.0}]}})
+    clear_loaded()
+    run = Runner(cfg, device="cpu", run_dir=tmp_path)
+    shipped = load_model("cycleisp_raw_denoise", "cpu").module.state_dict()
+    assert all(torch.equal(v, shipped[k]) for k, v in run.model.state_dict().items())
+    with pytest.raises(ValueError, match="does not fit"):
+        Runner(merge(cfg, {"model": {"num_rrg": 1}}), device="cpu", run_dir=tmp_path / "b")

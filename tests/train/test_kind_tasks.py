@@ -18,6 +18,7 @@ from app.train.splits import load_splits
 from app.train.tasks import get_task
 from app.train.tasks.kind_adjust import alpha_of
 from app.train.tasks.kind_decompose import KinDDecompositionLoss
+from app.train.tasks.kind_restore import EXACT_FLOOR, exact_reflectance
 
 pytestmark = pytest.mark.usefixtures("datasets_dir")
 
@@ -64,6 +65,19 @@ def test_alpha_is_kinds_mean_ratio_with_a_floored_source():
     assert float(alpha_of(torch.zeros(1, 1, 4, 4), torch.full((1, 1, 4, 4), 0.5))) == pytest.approx(16.0)
 
 
+def test_exact_reflectance_reproduces_the_frame_where_lit_and_falls_back_in_shadow():
+    torch.manual_seed(0)
+    image = torch.rand(1, 3, 8, 8) * 0.5
+    r = torch.rand(1, 3, 8, 8)
+    light = torch.full((1, 1, 8, 8), 0.6)
+    light[..., :4] = EXACT_FLOOR / 100  # deep shadow on the left half
+    target = exact_reflectance(image, torch.cat([r, light], 1))
+    lit = (slice(None), slice(None), slice(None), slice(4, None))
+    assert torch.allclose(target[lit] * light[lit], image[lit], atol=1e-6)  # colour and level kept exactly
+    assert torch.allclose(target[..., :4], r[..., :4], atol=0.02)  # the noisy I / L is not trusted there
+    assert target.min() >= 0 and target.max() <= 1
+
+
 def test_chained_training_and_stage_targets(tmp_path, monkeypatch):
     monkeypatch.setenv("PHOTORESTORE_MODELS_DIR", str(tmp_path / "models"))
     clear_loaded()
@@ -83,8 +97,10 @@ def test_chained_training_and_stage_targets(tmp_path, monkeypatch):
                 d_low, d_high = frozen(low), frozen(high)
             run.model.eval()
             pred = run.task.forward(run.model, batch)
-            if name == "kind_restore":  # target and baseline are the frozen net's reflectances
-                assert torch.allclose(batch["gt"], d_high[:, :3]) and torch.allclose(batch["lq"], d_low[:, :3])
+            if name == "kind_restore":  # input: the frozen net's R_low; target: the normal frame's exact R
+                assert run.model.reflectance_target == "exact"
+                assert torch.allclose(batch["gt"], exact_reflectance(high, d_high), atol=1e-6)
+                assert torch.allclose(batch["lq"], d_low[:, :3])
                 assert pred.shape == d_high[:, :3].shape
             else:  # validation swaps every second sample: both directions are scored
                 assert torch.allclose(batch["lq"][0], d_low[0, 3:]) and torch.allclose(batch["gt"][0], d_high[0, 3:])

@@ -78,6 +78,11 @@ MODELS: list[tuple[ModelDescriptor, Builder]] = [
                      config={"net": "raw_denoiser", "config": "full"}, input_space="bayer4", in_channels=8,
                      cond_channels=4, out_channels=4, value_range=(-0.1, 1.0), overlap=48,
                      description="RAW denoiser on the mosaic (CycleISP, full: 64 ch, 4x8 DAB)"), _cycleisp),
+    # Learned camera pipeline (CycleISP RGB2RAW + RAW2RGB in one file): used by data synthesis
+    # (app/train/degrade.py LearnedRawNoise); run through the registry it is the sRGB round trip.
+    (ModelDescriptor(id="cycleisp_learned_isp", arch="cycleisp", config={"net": "isp", "config": "fast"},
+                     size_multiple=2, overlap=64,
+                     description="learned ISP (CycleISP RGB2RAW + RAW2RGB with colour attention, fast)"), _cycleisp),
     # KinD low light (app/core/ops/lowlight.py): decompose -> restore R -> adjust L (ratio) -> fuse, fast nets.
     (ModelDescriptor(id="kind_decomposition", arch="kind", config={"net": "decomposition", "config": "fast"},
                      out_channels=4, size_multiple=4, overlap=32,

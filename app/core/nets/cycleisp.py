@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .blocks import conv, crop_to, pad_to_multiple, rrg_stack
-from .cycleisp_isp import ISP_CONFIGS, Raw2Rgb, Rgb2Raw
+from .cycleisp_isp import ISP_CONFIGS, LearnedIsp, Raw2Rgb, Rgb2Raw
 
 __all__ = ["CONFIGS", "DualAttentionDenoiser", "RawDenoiser", "SrgbDenoiser", "build"]
 
@@ -169,6 +169,7 @@ NETS: dict[str, type[nn.Module]] = {
     "raw_denoiser": RawDenoiser,
     "rgb2raw": Rgb2Raw,
     "raw2rgb": Raw2Rgb,
+    "isp": LearnedIsp,
 }
 
 

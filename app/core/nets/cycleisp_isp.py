@@ -19,7 +19,7 @@ from torch import nn
 
 from .blocks import conv, rrg_stack
 
-__all__ = ["ISP_CONFIGS", "ColourCorrection", "Raw2Rgb", "Rgb2Raw", "mosaic_rggb"]
+__all__ = ["ISP_CONFIGS", "ColourCorrection", "LearnedIsp", "Raw2Rgb", "Rgb2Raw", "mosaic_rggb"]
 
 
 def mosaic_rggb(rgb: torch.Tensor) -> torch.Tensor:
@@ -151,6 +151,27 @@ class Raw2Rgb(nn.Module):
         return self.tail(self.post(feat))
 
 
+class LearnedIsp(nn.Module):
+    """RGB2RAW and RAW2RGB trained together and shipped as one weight file (``cycleisp_learned_isp``).
+
+    Data synthesis uses the two halves directly (:mod:`app.train.degrade` ``LearnedRawNoise``);
+    ``forward`` is the sRGB -> RAW -> sRGB round trip, so the registry's tiled runner can apply it.
+
+    Args:
+        rgb2raw: :class:`Rgb2Raw` kwargs.
+        raw2rgb: :class:`Raw2Rgb` kwargs.
+    """
+
+    def __init__(self, *, rgb2raw: dict[str, Any], raw2rgb: dict[str, Any]) -> None:
+        super().__init__()
+        self.size_multiple = 2
+        self.rgb2raw = Rgb2Raw(**rgb2raw)
+        self.raw2rgb = Raw2Rgb(**raw2rgb)
+
+    def forward(self, srgb: torch.Tensor) -> torch.Tensor:
+        return self.raw2rgb(self.rgb2raw(srgb), srgb)
+
+
 #: ``ISP_CONFIGS[config][net]`` -> constructor kwargs; ``full`` is the paper's (96 channels).
 ISP_CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     "fast": {
@@ -165,3 +186,5 @@ ISP_CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
                     "colour": {"channels": 96, "num_rrg": 2, "num_dab": 2, "sigma": 12.0}},
     },
 }
+for _cfg in ISP_CONFIGS.values():
+    _cfg["isp"] = {"rgb2raw": dict(_cfg["rgb2raw"]), "raw2rgb": dict(_cfg["raw2rgb"])}

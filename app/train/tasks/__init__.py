@@ -20,6 +20,7 @@ TASKS: dict[str, str] = {
     "kind_adjust": "app.train.tasks.kind_adjust",
     "denoise_raw": "app.train.tasks.denoise_raw",
     "refine": "app.train.tasks.refine",
+    "isp": "app.train.tasks.isp",
 }
 
 

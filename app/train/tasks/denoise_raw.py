@@ -9,6 +9,13 @@ DNG NoiseProfile, the camera calibration or an estimate. The target is the clean
 
 Batches hold ``lq`` (noisy packed RAW, 4 channels, so the validation's identity baseline is meaningful),
 ``variance`` (4 channels) and ``gt`` (4 channels), all ``(B, 4, patch/2, patch/2)``.
+
+``[degrade] develop_loss = true`` (Brooks et al. 2019, "Unprocessing images for learned raw denoising",
+section 4): the prediction, the target and the noisy input are developed by each sample's own synthetic
+camera (white balance, demosaic, colour matrix, sRGB curve, tone curve) before the loss and the
+validation compare them. A linear-RAW loss weighs an error in the shadows as little as the same error in
+the highlights, while development (the sRGB curve's slope near black is ~13x its slope at mid grey) makes
+shadow errors the visible ones; the op is judged after development, so the net is trained there too.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from app.core.isp.pipeline import IspParams
 from app.core.models.descriptor import ModelDescriptor
 from app.train.raw_pairs import make_raw_pair
 from app.train.splits import Splits
@@ -46,7 +54,21 @@ class PackedRawNoise:
             raise ValueError(f"PackedRawNoise needs even crops, got {clean.shape[:2]}")
         model = self.noise_models[int(rng.integers(len(self.noise_models)))]
         pair = make_raw_pair(clean, rng, noise_model=model, bits=self.bits)
-        return pair.noisy, pair.clean, {"variance": pair.variance, **pair.metadata()}
+        return pair.noisy, pair.clean, {"variance": pair.variance, "isp_vec": isp_vector(pair.isp),
+                                        **pair.metadata()}
+
+
+def isp_vector(isp: IspParams) -> np.ndarray:
+    """A camera as 13 floats (sRGB->camera matrix, R/B/global gains, tone-curve flag), so it batches."""
+    return np.concatenate([np.asarray(isp.rgb_to_cam, np.float32).ravel(),
+                           np.array([isp.red_gain, isp.blue_gain, isp.rgb_gain, float(isp.tone_curve)],
+                                    np.float32)])
+
+
+def isp_from_vector(v: torch.Tensor) -> IspParams:
+    x = v.detach().double().cpu().numpy()
+    return IspParams(x[:9].reshape(3, 3).astype(np.float32), float(x[9]), float(x[10]), float(x[11]),
+                     bool(x[12] > 0.5))
 
 
 def degradation(cfg: dict[str, Any]) -> PackedRawNoise:
@@ -68,15 +90,28 @@ def build_model(cfg: dict[str, Any]) -> nn.Module:
     return cycleisp.build(**arch_config(cfg))
 
 
-def forward(model: nn.Module, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """The net's single-tensor input: packed RGGB then its variance (what the op and registry feed)."""
-    return model(torch.cat([batch["lq"], batch["variance"]], dim=1))
+def forward(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The net's single-tensor input: packed RGGB then its variance (what the op and registry feed).
+
+    With ``isp_vec`` in the batch (``develop_loss``), prediction, target and input are developed first.
+    """
+    pred = model(torch.cat([batch["lq"], batch["variance"]], dim=1))
+    if "isp_vec" not in batch:
+        return pred
+    from app.core.isp.pipeline import process
+
+    cams = [isp_from_vector(v) for v in batch["isp_vec"]]
+    with torch.no_grad():
+        batch["gt"] = process(batch["gt"].float(), cams)
+        batch["lq"] = process(batch["lq"].float(), cams)
+    return process(pred.float(), cams)
 
 
 def _build_data(cfg: dict, splits: Splits, split: str):
     if cfg["data"]["patch"] % 2 or cfg["val"]["patch"] % 2:
         raise ValueError("denoise_raw patches must be even (whole 2x2 Bayer cells)")
-    return build_mixture(cfg, splits, split, degrade=degradation(cfg), keep_info=("variance",))
+    keep = ("variance", "isp_vec") if cfg["degrade"].get("develop_loss", False) else ("variance",)
+    return build_mixture(cfg, splits, split, degrade=degradation(cfg), keep_info=keep)
 
 
 def _descriptor(cfg: dict, model_id: str) -> ModelDescriptor:

@@ -19,16 +19,21 @@ DEFAULT_MODEL_ID = "cycleisp_srgb_denoise"
 def degradation(cfg: dict[str, Any]):
     """The clean-image degradation of a config's ``[degrade]`` table.
 
-    Keys: ``noise_model`` (a name or a list drawn uniformly: ``"sidd"``, ``"dnd"``, ``"calibrated"``),
+    Keys: ``isp`` (``"parametric"``: :class:`RawNoise`, default; ``"learned"``: :class:`LearnedRawNoise`,
+    CycleISP's learned camera pipeline), ``noise_model`` (a name or a list drawn uniformly: ``"sidd"``,
+    ``"dnd"``, ``"calibrated"``),
     ``bits`` (ADC depths), ``jpeg_p`` (probability of a JPEG stage after the noise) and ``jpeg_quality``.
     """
-    from app.train.degrade import Compose, Jpeg, OneOf, RandomApply, RawNoise
+    from app.train.degrade import Compose, Jpeg, LearnedRawNoise, OneOf, RandomApply, RawNoise
 
     d = cfg["degrade"]
     models = d.get("noise_model", "sidd")
     bits = tuple(d.get("bits", (12, 14)))
-    noise = (RawNoise(noise_model=models, bits=bits) if isinstance(models, str)
-             else OneOf([RawNoise(noise_model=m, bits=bits) for m in models]))
+    kind = {"parametric": RawNoise, "learned": LearnedRawNoise}.get(d.get("isp", "parametric"))
+    if kind is None:
+        raise ValueError(f"degrade.isp must be 'parametric' or 'learned', got {d['isp']!r}")
+    noise = (kind(noise_model=models, bits=bits) if isinstance(models, str)
+             else OneOf([kind(noise_model=m, bits=bits) for m in models]))
     if not d.get("jpeg_p", 0.0):
         return noise
     jpeg = Jpeg(quality_range=tuple(d.get("jpeg_quality", (60, 95))))

@@ -42,9 +42,13 @@ def build_data(cfg: dict, splits: Splits, split: str):
     return build_mixture(cfg, splits, split, degrade=degradation(cfg), keep_info=("ratio",))
 
 
+#: ``[model]`` keys that configure training, not the architecture
+TRAINING_KEYS = ("decomposition", "target")
+
+
 def arch_config(cfg: dict[str, Any], net: str) -> dict[str, Any]:
-    """``kind.build`` kwargs: the net, the preset and per-field overrides (``decomposition`` is not one)."""
-    m = {k: v for k, v in cfg["model"].items() if k != "decomposition"}
+    """``kind.build`` kwargs: the net, the preset and per-field overrides (``TRAINING_KEYS`` are not ones)."""
+    m = {k: v for k, v in cfg["model"].items() if k not in TRAINING_KEYS}
     for key, value in list(m.items()):
         if isinstance(value, list):  # TOML arrays -> the tuples the constructors document
             m[key] = tuple(value)
