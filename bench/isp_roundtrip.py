@@ -54,7 +54,8 @@ def _scores(isp, srgb: np.ndarray, raw: np.ndarray, true_cam=None) -> dict[str, 
             out["learned"] = {"sRGB -> RAW": psnr(_n(raw_hat), raw), "RAW -> sRGB": psnr(_n(isp.raw2rgb(r, s)), srgb),
                               "round trip": psnr(_n(isp.raw2rgb(raw_hat, s)), srgb)}
         for name, cam in cams.items():
-            out[name] = {"sRGB -> RAW": psnr(_n(unprocess(s, cam)), raw), "RAW -> sRGB": psnr(_n(process(r, cam)), srgb),
+            out[name] = {"sRGB -> RAW": psnr(_n(unprocess(s, cam)), raw),
+                         "RAW -> sRGB": psnr(_n(process(r, cam)), srgb),
                          "round trip": psnr(_n(process(unprocess(s, cam), cam)), srgb)}
     return out
 

@@ -133,7 +133,9 @@ def markdown(results: list[dict], limit: int) -> str:
     lines = [f"# Quality benchmark (validation splits, up to {limit} pairs per task, centre crops <= 512 px)",
              "", "PSNR/SSIM (RGB, [0, 1]) against the reference; NIQE: no-reference, our model fitted on "
              "train-split clean photos, lower = more natural; gain: PSNR minus the input's PSNR on the same "
-             "pixels; chroma: mean Lab chroma of the output over the reference's (< 1 washed out); dab: mean a*b* distance to the reference (colour casts, hue shifts; lightness ignored); s/MP: wall time per megapixel on this machine (a 2-core CPU shared with other jobs: "
+             "pixels; chroma: mean Lab chroma of the output over the reference's (< 1 washed out); dab: mean "
+             "a*b* distance to the reference (colour casts, hue shifts; lightness ignored); s/MP: wall time "
+             "per megapixel on this machine (a 2-core CPU shared with other jobs: "
              "expect noise of 2-5x). Methods with a crop note ran on the 256x256 centre crop (metrics on "
              "that crop; no NIQE).", ""]
     for res in results:

@@ -2,8 +2,8 @@
 
 Two kinds:
 
-* **Real**: every Bayer RAW in ``raw/bayer`` of the datasets (but the non-commercial Kodak KDC), its normalised RGGB mosaic (exactly what
-  the app's RAW loader hands the ops) against LibRaw's development of the same file with the app's
+* **Real**: every Bayer RAW in ``raw/bayer`` of the datasets (but the non-commercial Kodak KDC), its
+  normalised RGGB mosaic (exactly what the app's RAW loader hands the ops) against LibRaw's development of the same file with the app's
   settings (:data:`app.core.io.develop.DEVELOP_SETTINGS`, orientation not applied, so pixels line up).
   With four cameras there is no by-scene split to make; each file is split by columns instead: the left
   70 % trains, the right 25 % validates, a 5 % gap keeps training crops from touching validation ones.

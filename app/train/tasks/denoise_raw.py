@@ -20,7 +20,7 @@ shadow errors the visible ones; the op is judged after development, so the net i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
