@@ -3,12 +3,13 @@
 Two kinds:
 
 * **Real**: every Bayer RAW in ``raw/bayer`` of the datasets (but the non-commercial Kodak KDC), its
-  normalised RGGB mosaic (exactly what the app's RAW loader hands the ops) against LibRaw's development of the same file with the app's
-  settings (:data:`app.core.io.develop.DEVELOP_SETTINGS`, orientation not applied, so pixels line up).
-  With four cameras there is no by-scene split to make; each file is split by columns instead: the left
-  70 % trains, the right 25 % validates, a 5 % gap keeps training crops from touching validation ones.
+  normalised RGGB mosaic (exactly what the app's RAW loader hands the ops) against LibRaw's development
+  of the same file with the app's settings (:data:`app.core.io.develop.DEVELOP_SETTINGS`, orientation
+  not applied, so pixels line up). With three cameras there is no by-scene split to make; each file is
+  split by columns instead: the left 70 % trains, the right 25 % validates, a 5 % gap keeps training
+  crops from touching validation ones.
 * **Synthetic**: clean photos unprocessed by a random camera (:class:`UnprocessPair`), the CycleISP
-  recipe, so the nets also see the scene and camera variety the five files lack.
+  recipe, so the nets also see the scene and camera variety the three files lack.
 
 Developments are cached as float16 ``.npz`` under ``~/.cache/photorestore/isp_pairs`` (keyed by the file
 and the develop settings), because LibRaw's AHD takes seconds per file.
