@@ -6,7 +6,8 @@ Usage: python bench/denoise_raw_routes.py [--limit 4] [--seed 0]
 the mosaic: a denoiser working on the mosaic cannot reach it, because the development (bilinear demosaic)
 adds its own artifacts after denoising; an sRGB denoiser trained on that same target also learns to undo
 them. So this script adds the reference a RAW denoiser is aiming at: the clean mosaic developed by the same
-camera (the "oracle" RAW denoiser's output). Rows: identity, NLM, BM3D (256 px centre crop, first 2 pairs),
+camera (the "oracle" RAW denoiser's output), and rows where the RAW route's mosaic is developed with Malvar's
+demosaic instead of the camera's bilinear one (the app develops real RAW files with LibRaw's AHD). Rows: identity, NLM, BM3D (256 px centre crop, first 2 pairs),
 the oracle, ``denoise`` mode=raw (noise level = the pairs' true shot/read, given as a DNG NoiseProfile) and
 mode=srgb on the developed noisy image, all on the same validation pairs (``bench/quality_data.py``).
 """
@@ -45,11 +46,16 @@ def main() -> None:
         "nlm": lambda x, p: nlm(x),
         "bm3d (crop)": lambda x, p: bm3d_denoise(x),
         "oracle: clean mosaic developed": lambda x, p: process_np(p.extra["raw_pair"].clean, p.extra["raw_pair"].isp),
+        "oracle, developed with Malvar": lambda x, p: process_np(p.extra["raw_pair"].clean, p.extra["raw_pair"].isp,
+                                                                 demosaic_method="malvar"),
     }
     for name, mode, bayer in (("denoise mode=raw", "raw", True), ("denoise develop>srgb", "srgb", False)):
         ok, why = op.availability(DenoiseParams(mode=mode))
         if ok:
             methods[name] = (lambda m, b: lambda x, p: run_op("denoise", {"mode": m}, x, p, b))(mode, bayer)
+            if bayer:
+                methods["denoise mode=raw, developed with Malvar"] = (
+                    lambda x, p: run_op("denoise", {"mode": "raw"}, x, p, True, demosaic="malvar"))
         else:
             print(f"{name}: unavailable ({why})")
     scores: dict[str, dict[str, list[float]]] = {n: {"a": [], "b": [], "sa": [], "sb": []} for n in methods}

@@ -51,7 +51,7 @@ class Method:
         return f"{self.note}; {counts}"
 
 
-def _bayer_in_out(op, params, pair, ctx):
+def _bayer_in_out(op, params, pair, ctx, demosaic: str = "bilinear"):
     """Run a Bayer-only op on the pair's packed noisy RAW; develop with the pair's synthetic camera."""
     from app.core.image import ColorSpace, Image, RawInfo
     from app.core.isp.pipeline import process_np
@@ -69,15 +69,16 @@ def _bayer_in_out(op, params, pair, ctx):
     if state.space is ColorSpace.BAYER:
         d = state.data[..., 0]
         packed = np.stack([d[0::2, 0::2], d[0::2, 1::2], d[1::2, 0::2], d[1::2, 1::2]], axis=2)
-        return process_np(packed, raw.isp)
+        return process_np(packed, raw.isp, demosaic_method=demosaic)
     return state.data
 
 
-def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None, bayer: bool | None = None) -> np.ndarray:
+def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None, bayer: bool | None = None,
+           demosaic: str = "bilinear") -> np.ndarray:
     """Apply one registered op (all its stages, no cache) to an sRGB array.
 
     ``bayer``: feed the pair's noisy RAW mosaic (denoise-raw pairs) instead of ``x``; default: when the op
-    accepts a mosaic and the pair has one.
+    accepts a mosaic and the pair has one. ``demosaic``: how the synthetic camera develops the op's mosaic.
     """
     from app.core.context import RunContext
     from app.core.image import ColorSpace, Image
@@ -90,7 +91,7 @@ def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None, bayer: bool 
     if bayer is None:
         bayer = ColorSpace.BAYER in op.accepts and pair is not None and "raw_pair" in pair.extra
     if bayer:
-        out = _bayer_in_out(op, params, pair, ctx)
+        out = _bayer_in_out(op, params, pair, ctx, demosaic)
     else:
         state = Image(np.ascontiguousarray(x, np.float32), ColorSpace.SRGB)
         for st in op.stages(params):
