@@ -8,8 +8,8 @@ adds its own artifacts after denoising; an sRGB denoiser trained on that same ta
 them. So this script adds the reference a RAW denoiser is aiming at: the clean mosaic developed by the same
 camera (the "oracle" RAW denoiser's output), and rows where the RAW route's mosaic is developed with Malvar's
 demosaic instead of the camera's bilinear one (the app develops real RAW files with LibRaw's AHD).
-Rows: identity, NLM, BM3D (256 px centre crop, first 2 pairs), the oracles, ``denoise`` mode=raw (noise level = the pairs' true shot/read, given as a DNG NoiseProfile) and
-mode=srgb on the developed noisy image, all on the same validation pairs (``bench/quality_data.py``).
+Rows: identity, NLM, BM3D (256 px centre crop, first 2 pairs), the oracles, ``denoise`` mode=raw (noise
+level = the pairs' true shot/read, given as a DNG NoiseProfile) and mode=srgb on the developed noisy image, all on the same validation pairs (``bench/quality_data.py``).
 """
 
 from __future__ import annotations
