@@ -9,7 +9,8 @@ them. So this script adds the reference a RAW denoiser is aiming at: the clean m
 camera (the "oracle" RAW denoiser's output), and rows where the RAW route's mosaic is developed with Malvar's
 demosaic instead of the camera's bilinear one (the app develops real RAW files with LibRaw's AHD).
 Rows: identity, NLM, BM3D (256 px centre crop, first 2 pairs), the oracles, ``denoise`` mode=raw (noise
-level = the pairs' true shot/read, given as a DNG NoiseProfile) and mode=srgb on the developed noisy image, all on the same validation pairs (``bench/quality_data.py``).
+level = the pairs' true shot/read, given as a DNG NoiseProfile) and mode=srgb on the developed noisy image,
+all on the same validation pairs (``bench/quality_data.py``).
 """
 
 from __future__ import annotations
