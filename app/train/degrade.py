@@ -30,7 +30,7 @@ from app.core.isp.noise import add_noise_np, quantize_np, sample_noise_params
 from app.core.isp.pipeline import process_np, sample_isp_params, unprocess_np
 from app.core.isp.tone import linear_to_srgb_np, srgb_to_linear_np
 from app.train.blur_kernels import random_motion_kernel
-from app.train.raw_pairs import make_raw_pair, pad_even
+from app.train.raw_pairs import make_raw_pair, pad_even, sensor_noise
 
 __all__ = ["Degradation", "Compose", "RandomApply", "OneOf", "RawNoise", "LowLight", "MotionBlur", "Jpeg"]
 
@@ -156,11 +156,7 @@ class LearnedRawNoise:
         with torch.inference_mode():
             raw = isp.rgb2raw(srgb).clamp(0.0, 1.0)[0].permute(1, 2, 0).numpy()
         noise = sample_noise_params(self.noise_model, rng)
-        noisy = add_noise_np(raw, noise, rng)
-        depth = int(rng.choice(list(self.bits))) if len(self.bits) else None
-        if depth is not None:
-            noisy = quantize_np(noisy, depth)
-        noisy = np.minimum(noisy, np.float32(1.0))
+        noisy, depth = sensor_noise(raw, noise, rng, self.bits)
         both = torch.from_numpy(np.ascontiguousarray(np.stack([noisy, raw]).transpose(0, 3, 1, 2)))
         with torch.inference_mode():
             out = isp.raw2rgb(both, srgb.expand(2, -1, -1, -1)).clamp(0.0, 1.0).permute(0, 2, 3, 1).numpy()

@@ -17,6 +17,7 @@ and the develop settings), because LibRaw's AHD takes seconds per file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 
 from app.core.isp.color import XYZ_TO_CAM, rgb_to_cam_matrix
+from app.core.isp.mosaic import pack_rggb_np
 from app.core.isp.pipeline import IspParams, sample_isp_params, unprocess_np
 from app.train.datasets import PatchDataset
 from app.train.patches import to_tensor
@@ -49,6 +51,7 @@ RAW_SOURCE = Source("raw_bayer", "raw_files", "raw/bayer",
                     "(Blackmagic DNG); the CC BY-NC-SA Kodak KDC is left out")
 
 
+@functools.cache
 def nominal_camera() -> IspParams:
     """The average synthetic camera: mean of the colour matrices, mid white balance and brightness.
 
@@ -88,8 +91,7 @@ def _develop_pair(path: Path) -> tuple[np.ndarray, np.ndarray]:
     srgb = srgb16[dy : dy + h, dx : dx + w].astype(np.float32) / np.float32(65535)
     if srgb.shape[:2] != (h, w):
         raise ValueError(f"{path.name}: development {srgb16.shape[:2]} does not cover the mosaic {(h, w)}")
-    packed = np.stack([mosaic[0::2, 0::2], mosaic[0::2, 1::2], mosaic[1::2, 0::2], mosaic[1::2, 1::2]], axis=2)
-    return srgb, packed
+    return srgb, pack_rggb_np(mosaic)
 
 
 def real_pair(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -99,15 +101,15 @@ def real_pair(path: Path) -> tuple[np.ndarray, np.ndarray]:
     stat = path.stat()
     key = hashlib.sha256(f"{path.name}:{stat.st_size}:{sorted(map(str, DEVELOP_SETTINGS.items()))}".encode())
     cached = _cache_dir() / f"{path.stem}-{key.hexdigest()[:12]}.npz"
-    if cached.exists():
-        with np.load(cached) as z:
-            return z["srgb"].astype(np.float32), z["raw"].astype(np.float32)
-    srgb, packed = _develop_pair(path)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp.npz")
-    np.savez(tmp, srgb=srgb.astype(np.float16), raw=packed.astype(np.float16))
-    tmp.replace(cached)
-    return srgb, packed
+    if not cached.exists():
+        srgb, packed = _develop_pair(path)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp.npz")
+        np.savez(tmp, srgb=srgb.astype(np.float16), raw=packed.astype(np.float16))
+        tmp.replace(cached)
+    # Always from the file, so a first run sees the same (float16-rounded) values as every later one.
+    with np.load(cached) as z:
+        return z["srgb"].astype(np.float32), z["raw"].astype(np.float32)
 
 
 def split_columns(width: int, split: str) -> tuple[int, int]:

@@ -17,7 +17,7 @@ import numpy as np
 from app.core.isp.noise import NoiseParams, add_noise_np, noise_variance_np, quantize_np, sample_noise_params
 from app.core.isp.pipeline import IspParams, sample_isp_params, unprocess_np
 
-__all__ = ["RawPair", "make_raw_pair", "pad_even"]
+__all__ = ["RawPair", "make_raw_pair", "pad_even", "sensor_noise"]
 
 
 @dataclass
@@ -55,6 +55,17 @@ def pad_even(img: np.ndarray) -> tuple[np.ndarray, tuple[slice, slice]]:
     return padded.astype(np.float32), crop
 
 
+def sensor_noise(raw: np.ndarray, noise: NoiseParams, rng: np.random.Generator,
+                 bits: Sequence[int]) -> tuple[np.ndarray, int | None]:
+    """Shot/read noise on clean linear RAW, quantised to a depth drawn from ``bits`` (``()``: none), clipped
+    at white as a sensor saturates. Returns the noisy RAW and the depth used."""
+    noisy = add_noise_np(raw, noise, rng)
+    depth = int(rng.choice(list(bits))) if len(bits) else None
+    if depth is not None:
+        noisy = quantize_np(noisy, depth)
+    return np.minimum(noisy, np.float32(1.0)), depth
+
+
 def make_raw_pair(
     clean_srgb: np.ndarray,
     rng: np.random.Generator,
@@ -78,10 +89,6 @@ def make_raw_pair(
     isp = isp if isp is not None else sample_isp_params(rng)
     noise = noise if noise is not None else sample_noise_params(noise_model, rng)
     clean = unprocess_np(clean_srgb, isp)
-    noisy = add_noise_np(clean, noise, rng)
-    depth = int(rng.choice(list(bits))) if len(bits) else None
-    if depth is not None:
-        noisy = quantize_np(noisy, depth)
-    noisy = np.minimum(noisy, np.float32(1.0))  # the sensor saturates at white
+    noisy, depth = sensor_noise(clean, noise, rng, bits)
     variance = noise_variance_np(noisy, noise.shot, noise.read)
     return RawPair(noisy, clean, variance, isp, noise, depth)
