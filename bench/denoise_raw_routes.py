@@ -6,8 +6,9 @@ Usage: python bench/denoise_raw_routes.py [--limit 4] [--seed 0]
 the mosaic: a denoiser working on the mosaic cannot reach it, because the development (bilinear demosaic)
 adds its own artifacts after denoising; an sRGB denoiser trained on that same target also learns to undo
 them. So this script adds the reference a RAW denoiser is aiming at: the clean mosaic developed by the same
-camera (the "oracle" RAW denoiser's output), and rows where the RAW route's mosaic is developed with Malvar's
-demosaic instead of the camera's bilinear one (the app develops real RAW files with LibRaw's AHD).
+camera (the "oracle" RAW denoiser's output), and rows where both routes develop with Malvar's demosaic
+instead of the camera's bilinear one (the app develops real RAW files with LibRaw's AHD): the RAW route's
+denoised mosaic, and the noisy mosaic before the sRGB denoiser.
 Rows: identity, NLM, BM3D (256 px centre crop, first 2 pairs), the oracles, ``denoise`` mode=raw (noise
 level = the pairs' true shot/read, given as a DNG NoiseProfile) and mode=srgb on the developed noisy image,
 all on the same validation pairs (``bench/quality_data.py``).
@@ -33,6 +34,12 @@ from app.core.metrics.psnr import psnr  # noqa: E402
 from app.core.metrics.ssim import ssim  # noqa: E402
 
 
+def _malvar_noisy(pair) -> np.ndarray:
+    """The pair's noisy mosaic developed by its camera with Malvar's demosaic instead of bilinear."""
+    rp = pair.extra["raw_pair"]
+    return np.clip(process_np(rp.noisy, rp.isp, demosaic_method="malvar"), 0, 1).astype(np.float32)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=4)
@@ -47,6 +54,7 @@ def main() -> None:
         "nlm": lambda x, p: nlm(x),
         "bm3d (crop)": lambda x, p: bm3d_denoise(x),
         "oracle: clean mosaic developed": lambda x, p: process_np(p.extra["raw_pair"].clean, p.extra["raw_pair"].isp),
+        "noisy input, developed with Malvar": lambda x, p: _malvar_noisy(p),
         "oracle, developed with Malvar": lambda x, p: process_np(p.extra["raw_pair"].clean, p.extra["raw_pair"].isp,
                                                                  demosaic_method="malvar"),
     }
@@ -57,6 +65,10 @@ def main() -> None:
             if bayer:
                 methods["denoise mode=raw, developed with Malvar"] = (
                     lambda x, p: run_op("denoise", {"mode": "raw"}, x, p, True, demosaic="malvar"))
+            else:
+                # the same development for both routes: Malvar, then the sRGB denoiser
+                methods["develop with Malvar>srgb"] = (
+                    lambda x, p: run_op("denoise", {"mode": "srgb"}, _malvar_noisy(p), p, False))
         else:
             print(f"{name}: unavailable ({why})")
     scores: dict[str, dict[str, list[float]]] = {n: {"a": [], "b": [], "sa": [], "sb": []} for n in methods}

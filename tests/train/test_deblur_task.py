@@ -30,7 +30,7 @@ SMALL = {
              "sources": [{"name": "gopro", "weight": 1.0, "max_side": 640}, {"name": "live1", "weight": 1.0}]},
     "val": {"every": 4, "count": 4, "patch": 64, "batch": 4,
             "sources": [{"name": "gopro", "weight": 1.0, "max_side": 640}, {"name": "live1", "weight": 1.0}]},
-    "train": {"steps": 4, "warmup": 0, "checkpoint_steps": 2, "log_every": 1,
+    "train": {"steps": 4, "warmup": 0, "checkpoint_steps": 2, "log_every": 1, "init_from": "",
               "gan": {"weight": 0.01, "start_step": 2}},
 }
 

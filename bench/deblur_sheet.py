@@ -1,0 +1,106 @@
+"""Contact sheet of the real blurry photos in ``../shared/datasets/demo/``: input | unsharp mask | deblur op.
+
+Usage: python bench/deblur_sheet.py [--out bench/out/deblur_real.png] [--side 320] [--model fast]
+
+Per photo: the centre crop and the crop with the most edge energy (where ringing and halos show). These
+photos have no sharp references, so there is no PSNR: this is issue 6's "no ringing, halos or amplified
+noise" check by eye. The printed high-frequency ratio (mean absolute Laplacian, output over input) on the
+flattest crop tells whether noise was amplified there (1.0 = unchanged). Needs trained ``deblurgan_*``
+weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEMO = ROOT.parent / "shared/datasets/demo"
+PHOTOS = ("deblurganv2_test_img/000027.png", "nafnet_demo/blurry.jpg", "srn_testing_set/01.png",
+          "srn_testing_set/07.png", "srn_testing_set/08.png", "srn_testing_set/4c6.png")
+
+
+def _grid_scores(luma: np.ndarray, side: int, fn) -> tuple[np.ndarray, int]:
+    h, w = luma.shape
+    rows, cols = max(h // side, 1), max(w // side, 1)
+    scores = np.array([[fn(luma[r * side:(r + 1) * side, c * side:(c + 1) * side]) for c in range(cols)]
+                       for r in range(rows)])
+    return scores, cols
+
+
+def _crops(img: np.ndarray, side: int) -> dict[str, tuple[int, int]]:
+    """Top-left corners: centre, most edges, flattest (for the noise check)."""
+    h, w = img.shape[:2]
+    luma = img.mean(axis=2)
+    edges = lambda t: float(np.abs(cv2.Laplacian(t, cv2.CV_32F)).mean())  # noqa: E731
+    scores, cols = _grid_scores(luma, side, edges)
+    hi, lo = int(np.argmax(scores)), int(np.argmin(scores))
+    return {"centre": ((h - side) // 2, (w - side) // 2), "edges": (hi // cols * side, hi % cols * side),
+            "flat": (lo // cols * side, lo % cols * side)}
+
+
+def _hf(img: np.ndarray) -> float:
+    return float(np.abs(cv2.Laplacian(img.mean(axis=2).astype(np.float32), cv2.CV_32F)).mean())
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    t = cv2.cvtColor((np.clip(tile, 0, 1) * 255 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    cv2.rectangle(t, (0, 0), (t.shape[1], 16), (0, 0, 0), -1)
+    cv2.putText(t, text[:60], (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (255, 255, 255), 1, cv2.LINE_AA)
+    return t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=ROOT / "bench/out/deblur_real.png")
+    ap.add_argument("--side", type=int, default=320)
+    ap.add_argument("--model", default="fast")
+    a = ap.parse_args()
+    from app.core.context import RunContext
+    from app.core.io import load_image
+    from app.core.metrics.baselines import unsharp
+    from app.core.ops.deblur import DeblurParams
+    from app.core.ops.registry import get_op
+
+    op = get_op("deblur")
+    params = DeblurParams(model=a.model)
+    ok, why = op.availability(params)
+    if not ok:
+        raise SystemExit(f"deblur unavailable: {why}")
+    rows = []
+    for rel in PHOTOS:
+        path = DEMO / rel
+        image = load_image(path)
+        x = image.data[..., :3]
+        t0 = time.perf_counter()
+        y = op.run(image, params, RunContext(device="cpu")).data[..., :3]
+        secs = time.perf_counter() - t0
+        u = unsharp(x)
+        side = min(a.side, *x.shape[:2])
+        crops = _crops(x, side)
+        fy, fx = crops["flat"]
+        flat = (slice(fy, fy + side), slice(fx, fx + side))
+        print(f"{rel}: {image.width}x{image.height}, {secs:.1f} s; high-frequency ratio on the flattest crop: "
+              f"op {_hf(y[flat]) / _hf(x[flat]):.2f}, unsharp {_hf(u[flat]) / _hf(x[flat]):.2f}; "
+              f"mean colour shift {np.abs(y.mean(axis=(0, 1)) - x.mean(axis=(0, 1))).max():.4f}")
+        for name in ("centre", "edges"):
+            cy, cx = crops[name]
+            crop = (slice(cy, cy + side), slice(cx, cx + side))
+            rows.append(np.concatenate([_label(x[crop], f"{rel[:30]} input ({name})"),
+                                        _label(u[crop], "unsharp mask"),
+                                        _label(y[crop], f"deblur {a.model}")], 1))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(a.out), np.concatenate(rows, 0))
+    print(f"sheet: {a.out}")
+
+
+if __name__ == "__main__":
+    main()
