@@ -22,6 +22,7 @@ OUT = Path(__file__).resolve().parent
 DATA = REPO.parent / "shared" / "datasets"
 CR2 = DATA / "raw" / "bayer" / "debian-rawtran-doc_Canon_EOS_30D_IMG_5952.CR2"
 DARK = DATA / "demo" / "lowlight_sci_mit" / "difficult" / "2850.png"
+BLURRY = DATA / "demo" / "srn_testing_set" / "4c6.png"
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "gui")]
 
 os.environ.setdefault("PHOTORESTORE_SETTINGS", "/tmp/photorestore-screenshots/settings.ini")
@@ -131,7 +132,21 @@ def main() -> int:
     win.measure_quality()
     spin(seconds=4)
     shot("lowlight_slider")
-    # 4. the export dialog over the window
+    # 4. deblur on a real motion-blurred photo, before/after split
+    if get_op("deblur").availability()[0]:
+        win.model.set_enabled(op_id, False)
+        win.open_photo(BLURRY)
+        spin(rendered(win), 30)
+        win.model.set_enabled("deblur", True)
+        spin(rendered(win, "deblur"), 120)
+        view.set_split(0.5)
+        view.set_zoom(1.0, QPoint(int(view.width() * 0.5), int(view.height() * 0.5)).toPointF())
+        spin(lambda: win.detail is not None, 60)
+        win.measure_quality()
+        spin(seconds=6)
+        shot("deblur_split")
+        view.fit()
+    # 5. the export dialog over the window
     dlg = ExportDialog(win.doc.path, "/tmp", win.export_options(), win.doc.full_size, win)
     dlg.show()
     dlg.move(win.geometry().center() - dlg.rect().center())
