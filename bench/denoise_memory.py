@@ -1,13 +1,14 @@
 """Peak RSS and time of the ``denoise`` op on a 24-megapixel RAW mosaic on the CPU (issue 4: <= 6 GB).
 
-Usage: python bench/denoise_memory.py [--mp 24] [--threads 1] [--tile N] [--mode raw|srgb]
+Usage: python bench/denoise_memory.py [--mp 24] [--threads 1] [--tile N] [--mode raw|srgb] [--model fast|full]
 
 No 24-MP RAW file is in the datasets, so the real Canon EOS 30D mosaic (8.3 MP, with its RawInfo and
 EXIF: calibrated noise at ISO 640) is tiled to the requested size. The network is the registered
-``fast`` architecture: with its shipped weights when ``models/`` has them verified, else the same
-architecture with random weights exported to a temporary models directory (memory and time do not depend
-on the weight values; the printout says which). The op runs in a fresh child process, so ``ru_maxrss`` is
-that run's peak alone: decode + op + model, everything the op needs resident at once.
+``--model`` architecture (``fast`` or ``full``): with its shipped weights when ``models/`` has them
+verified, else the same architecture with random weights exported to a temporary models directory
+(memory and time do not depend on the weight values; the printout says which). The op runs in a fresh
+child process, so ``ru_maxrss`` is that run's peak alone: decode + op + model, everything the op needs
+resident at once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def _model(mode: str, tmp: Path) -> tuple[str, str]:
+def _model(mode: str, config: str, tmp: Path) -> tuple[str, str]:
     """(model id the op will use, "shipped" | "random weights"), registering a stand-in when needed."""
     import dataclasses
 
@@ -42,7 +43,7 @@ def _model(mode: str, tmp: Path) -> tuple[str, str]:
     from app.core.models.registry import model_state, register
     from app.core.ops import denoise as dn
 
-    real_id = dn.MODEL_IDS[(mode, "fast")]
+    real_id = dn.MODEL_IDS[(mode, config)]
     if model_state(real_id).ok:
         return real_id, "shipped"
     desc, builder = next((d, b) for d, b in MODELS if d.id == real_id)
@@ -52,11 +53,11 @@ def _model(mode: str, tmp: Path) -> tuple[str, str]:
     torch.manual_seed(0)
     export_model(stand_in.id, builder(**stand_in.config), arch=stand_in.arch, config=stand_in.config,
                  descriptor=stand_in, models_dir=tmp, card={"licence": "none", "training_data": "none (bench)"})
-    dn.MODEL_IDS[(mode, "fast")] = stand_in.id
+    dn.MODEL_IDS[(mode, config)] = stand_in.id
     return stand_in.id, "random weights"
 
 
-def child(mp: float, mode: str, tile: int | None) -> dict:
+def child(mp: float, mode: str, tile: int | None, config: str = "fast") -> dict:
     import numpy as np
 
     from app.core.context import RunContext
@@ -86,14 +87,14 @@ def child(mp: float, mode: str, tile: int | None) -> dict:
         image = Image(data, ColorSpace.SRGB, src.meta)
     del src, mosaic
     with tempfile.TemporaryDirectory() as tmp:
-        model_id, weights = _model(mode, Path(tmp))
+        model_id, weights = _model(mode, config, Path(tmp))
         before = _rss_gb()
         tiles: list[str] = []
         ctx = RunContext(lambda f, t: tiles.append(t) if t.startswith("tile") else None, device="cpu", tile=tile)
         t0 = time.perf_counter()
-        out = get_op("denoise").run(image, DenoiseParams(mode=mode), ctx)
+        out = get_op("denoise").run(image, DenoiseParams(mode=mode, model=config), ctx)
         seconds = time.perf_counter() - t0
-    return {"mode": mode, "size": f"{w}x{h}", "megapixels": round(w * h / 1e6, 2), "model": model_id,
+    return {"mode": mode, "config": config, "size": f"{w}x{h}", "megapixels": round(w * h / 1e6, 2), "model": model_id,
             "weights": weights, "tiles": len(tiles), "seconds": round(seconds, 1),
             "s_per_mp": round(seconds / (w * h / 1e6), 2), "rss_before_op_gb": round(before, 2),
             "peak_rss_gb": round(_rss_gb(), 2), "input_gb": round(image.data.nbytes / 1024**3, 2),
@@ -104,6 +105,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mp", type=float, default=24.0)
     ap.add_argument("--mode", choices=("raw", "srgb"), default="raw")
+    ap.add_argument("--model", choices=("fast", "full"), default="fast")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--tile", type=int, default=None, help="tile edge (default: from free memory)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -112,16 +114,17 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(a.threads)
-        print(json.dumps(child(a.mp, a.mode, a.tile)))
+        print(json.dumps(child(a.mp, a.mode, a.tile, a.model)))
         return
-    cmd = [sys.executable, __file__, "--child", "--mp", str(a.mp), "--mode", a.mode, "--threads", str(a.threads)]
+    cmd = [sys.executable, __file__, "--child", "--mp", str(a.mp), "--mode", a.mode, "--model", a.model,
+           "--threads", str(a.threads)]
     if a.tile:
         cmd += ["--tile", str(a.tile)]
     res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": str(a.threads)})
     if res.returncode != 0:
         raise SystemExit(res.stderr.strip()[-2000:])
     r = json.loads(res.stdout.strip().splitlines()[-1])
-    print(f"denoise ({r['mode']}, fast, {r['weights']}) on a {r['size']} ({r['megapixels']} MP) "
+    print(f"denoise ({r['mode']}, {r['config']}, {r['weights']}) on a {r['size']} ({r['megapixels']} MP) "
           f"{'mosaic' if r['mode'] == 'raw' else 'sRGB image'}, CPU, "
           f"{a.threads} thread(s): {r['tiles']} tiles, {r['seconds']} s ({r['s_per_mp']} s/MP)")
     print(f"  peak RSS {r['peak_rss_gb']} GB (before the op {r['rss_before_op_gb']} GB; input image "

@@ -9,7 +9,14 @@ and extrapolates a 6000x4000 photo from one tile of the size the op's tile plan 
 number of tiles (overlap included; per-pixel cost grows with the tile: on the dev CPU 1.5 cpu-s/MP at
 720p, 2.0 at 2048 px); ``--run-24mp`` also runs the 24-MP photo for real (minutes on a CPU).
 
+Denoise section (issue 4: seconds per megapixel for both configurations and both modes): the ``denoise`` op
+(tiling, noise map, blend) on a ``--denoise-mp`` crop of the real Canon 30D RAW tiled to size, RAW route on the
+mosaic and sRGB route on its demosaic, ``fast`` and ``full``, each in a fresh child process
+(``bench/denoise_memory.py``; shipped weights where verified, else random ones: speed does not depend on them).
+The 24-MP RAW end to end through the CLI is ``bench/denoise_raw_e2e.py``.
+
     python bench/speed.py [--configs fast quality] [--threads 2] [--device cpu|cuda] [--repeats 3] [--run-24mp]
+                          [--denoise-mp 1] [--denoise-configs fast full] [--skip-deblur | --skip-denoise]
 
 The CPU may be shared: the load average is printed, and process CPU seconds (all threads) next to wall time.
 """
@@ -106,6 +113,32 @@ def bench_deblur(configs: list[str], device: torch.device, repeats: int, run_pho
           "tile count (overlap included). 24MP run: wall s / cpu s of the real photo (--run-24mp).")
 
 
+def bench_denoise(configs: list[str], threads: int, mp: float) -> None:
+    import json
+    import subprocess
+
+    script = Path(__file__).resolve().parent / "denoise_memory.py"
+    print(f"\n== denoise (CycleISP, through the op) on cpu, {mp:g}-MP input, {threads} thread(s)")
+    header = (f"{'mode':5s} {'config':7s} {'weights':15s} {'tiles':>5s} {'wall s':>7s} {'s/MP':>7s} "
+              f"{'24MP est':>9s} {'peak RSS':>9s}")
+    print(header)
+    print("-" * len(header))
+    for mode in ("raw", "srgb"):
+        for config in configs:
+            cmd = [sys.executable, str(script), "--child", "--mp", str(mp), "--mode", mode, "--model", config,
+                   "--threads", str(threads)]
+            res = subprocess.run(cmd, capture_output=True, text=True,
+                                 env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+            if res.returncode != 0:
+                print(f"{mode:5s} {config:7s} failed: {res.stderr.strip()[-300:]}")
+                continue
+            r = json.loads(res.stdout.strip().splitlines()[-1])
+            print(f"{mode:5s} {config:7s} {r['weights']:15s} {r['tiles']:5d} {r['seconds']:7.1f} "
+                  f"{r['s_per_mp']:7.2f} {r['s_per_mp'] * 24:8.0f}s {r['peak_rss_gb']:7.2f}GB", flush=True)
+    print("s/MP: per pixel of the photo (RAW: per sensor pixel). 24MP est = s/MP x 24 (network time only; the\n"
+          "end-to-end figure with decode, development and export is bench/denoise_raw_e2e.py).")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=list(MODEL_IDS), choices=list(MODEL_IDS))
@@ -113,11 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--run-24mp", action="store_true", help="also run a 6000x4000 photo (slow on a CPU)")
+    parser.add_argument("--denoise-mp", type=float, default=1.0, help="input size of the denoise section")
+    parser.add_argument("--denoise-configs", nargs="+", default=["fast", "full"], choices=["fast", "full"])
+    parser.add_argument("--skip-deblur", action="store_true")
+    parser.add_argument("--skip-denoise", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     print(f"torch {torch.__version__}, {args.threads} threads, load average at start {os.getloadavg()[0]:.1f}")
-    bench_deblur(args.configs, device, args.repeats, args.run_24mp)
+    if not args.skip_deblur:
+        bench_deblur(args.configs, device, args.repeats, args.run_24mp)
+    if not args.skip_denoise and device.type == "cpu":
+        bench_denoise(args.denoise_configs, args.threads, args.denoise_mp)
     print(f"(load average at end {os.getloadavg()[0]:.1f})")
     return 0
 
