@@ -21,6 +21,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from sheet_image import label, write_rows  # noqa: E402
+
 DEMO = ROOT.parent / "shared/datasets/demo"
 PHOTOS = ("deblurganv2_test_img/000027.png", "nafnet_demo/blurry.jpg", "srn_testing_set/01.png",
           "srn_testing_set/07.png", "srn_testing_set/08.png", "srn_testing_set/4c6.png")
@@ -47,13 +50,6 @@ def _crops(img: np.ndarray, side: int) -> dict[str, tuple[int, int]]:
 
 def _hf(img: np.ndarray) -> float:
     return float(np.abs(cv2.Laplacian(img.mean(axis=2).astype(np.float32), cv2.CV_32F)).mean())
-
-
-def _label(tile: np.ndarray, text: str) -> np.ndarray:
-    t = cv2.cvtColor((np.clip(tile, 0, 1) * 255 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
-    cv2.rectangle(t, (0, 0), (t.shape[1], 16), (0, 0, 0), -1)
-    cv2.putText(t, text[:60], (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (255, 255, 255), 1, cv2.LINE_AA)
-    return t
 
 
 def main() -> None:
@@ -92,14 +88,10 @@ def main() -> None:
         for name in ("centre", "edges"):
             cy, cx = crops[name]
             crop = (slice(cy, cy + side), slice(cx, cx + side))
-            rows.append(np.concatenate([_label(x[crop], f"{rel[:30]} input ({name})"),
-                                        _label(u[crop], "unsharp mask"),
-                                        _label(y[crop], f"deblur {a.model}")], 1))
-    width = max(r.shape[1] for r in rows)
-    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(a.out), np.concatenate(rows, 0))
-    print(f"sheet: {a.out}")
+            rows.append(np.concatenate([label(x[crop], f"{rel[:30]} input ({name})"),
+                                        label(u[crop], "unsharp mask"),
+                                        label(y[crop], f"deblur {a.model}")], 1))
+    write_rows(rows, a.out)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,18 @@ def child(mp: float, mode: str, tile: int | None, config: str = "fast") -> dict:
             "noise": out.meta.extra["denoise"].get("noise_source", "-")}
 
 
+def run_child(mp: float, mode: str, config: str, threads: int, tile: int | None = None) -> dict:
+    """:func:`child` in a fresh process (so its peak RSS is its own); raises RuntimeError with its stderr."""
+    cmd = [sys.executable, __file__, "--child", "--mp", str(mp), "--mode", mode, "--model", config,
+           "--threads", str(threads)]
+    if tile:
+        cmd += ["--tile", str(tile)]
+    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+    if res.returncode != 0:
+        raise RuntimeError(res.stderr.strip()[-2000:])
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mp", type=float, default=24.0)
@@ -116,14 +128,10 @@ def main() -> None:
         torch.set_num_threads(a.threads)
         print(json.dumps(child(a.mp, a.mode, a.tile, a.model)))
         return
-    cmd = [sys.executable, __file__, "--child", "--mp", str(a.mp), "--mode", a.mode, "--model", a.model,
-           "--threads", str(a.threads)]
-    if a.tile:
-        cmd += ["--tile", str(a.tile)]
-    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": str(a.threads)})
-    if res.returncode != 0:
-        raise SystemExit(res.stderr.strip()[-2000:])
-    r = json.loads(res.stdout.strip().splitlines()[-1])
+    try:
+        r = run_child(a.mp, a.mode, a.model, a.threads, a.tile)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
     print(f"denoise ({r['mode']}, {r['config']}, {r['weights']}) on a {r['size']} ({r['megapixels']} MP) "
           f"{'mosaic' if r['mode'] == 'raw' else 'sRGB image'}, CPU, "
           f"{a.threads} thread(s): {r['tiles']} tiles, {r['seconds']} s ({r['s_per_mp']} s/MP)")

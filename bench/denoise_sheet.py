@@ -20,6 +20,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from sheet_image import label, write_rows  # noqa: E402
+
 RAW_DIR = ROOT.parent / "shared/datasets/raw/bayer"
 
 
@@ -32,13 +35,6 @@ def _crops(img: np.ndarray, side: int) -> list[tuple[int, int]]:
     luma = np.where(luma > 0.03, luma, np.inf)  # skip clipped-black borders
     gy, gx = np.unravel_index(int(np.argmin(luma)), luma.shape)
     return [centre, (gy * side, gx * side)]
-
-
-def _label(tile: np.ndarray, text: str) -> np.ndarray:
-    t = cv2.cvtColor((np.clip(tile, 0, 1) * 255 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
-    cv2.rectangle(t, (0, 0), (t.shape[1], 16), (0, 0, 0), -1)
-    cv2.putText(t, text[:60], (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (255, 255, 255), 1, cv2.LINE_AA)
-    return t
 
 
 def main() -> None:
@@ -70,13 +66,9 @@ def main() -> None:
               f"{np.round(before.mean(axis=(0, 1)), 4)} after {np.round(after.mean(axis=(0, 1)), 4)}")
         for y, x in _crops(before, side):
             crop = (slice(y, y + side), slice(x, x + side))
-            rows.append(np.concatenate([_label(before[crop], f"{path.stem[:28]} original"),
-                                        _label(after[crop], f"RAW denoise ({info['noise_source'][:30]})")], 1))
-    width = max(r.shape[1] for r in rows)
-    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(a.out), np.concatenate(rows, 0))
-    print(f"sheet: {a.out}")
+            rows.append(np.concatenate([label(before[crop], f"{path.stem[:28]} original"),
+                                        label(after[crop], f"RAW denoise ({info['noise_source'][:30]})")], 1))
+    write_rows(rows, a.out)
 
 
 if __name__ == "__main__":

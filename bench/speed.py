@@ -114,10 +114,8 @@ def bench_deblur(configs: list[str], device: torch.device, repeats: int, run_pho
 
 
 def bench_denoise(configs: list[str], threads: int, mp: float) -> None:
-    import json
-    import subprocess
+    from denoise_memory import run_child
 
-    script = Path(__file__).resolve().parent / "denoise_memory.py"
     print(f"\n== denoise (CycleISP, through the op) on cpu, {mp:g}-MP input, {threads} thread(s)")
     header = (f"{'mode':5s} {'config':7s} {'weights':15s} {'tiles':>5s} {'wall s':>7s} {'s/MP':>7s} "
               f"{'24MP est':>9s} {'peak RSS':>9s}")
@@ -125,14 +123,11 @@ def bench_denoise(configs: list[str], threads: int, mp: float) -> None:
     print("-" * len(header))
     for mode in ("raw", "srgb"):
         for config in configs:
-            cmd = [sys.executable, str(script), "--child", "--mp", str(mp), "--mode", mode, "--model", config,
-                   "--threads", str(threads)]
-            res = subprocess.run(cmd, capture_output=True, text=True,
-                                 env={**os.environ, "OMP_NUM_THREADS": str(threads)})
-            if res.returncode != 0:
-                print(f"{mode:5s} {config:7s} failed: {res.stderr.strip()[-300:]}")
+            try:
+                r = run_child(mp, mode, config, threads)
+            except RuntimeError as exc:
+                print(f"{mode:5s} {config:7s} failed: {str(exc)[-300:]}")
                 continue
-            r = json.loads(res.stdout.strip().splitlines()[-1])
             print(f"{mode:5s} {config:7s} {r['weights']:15s} {r['tiles']:5d} {r['seconds']:7.1f} "
                   f"{r['s_per_mp']:7.2f} {r['s_per_mp'] * 24:8.0f}s {r['peak_rss_gb']:7.2f}GB", flush=True)
     print("s/MP: per pixel of the photo (RAW: per sensor pixel). 24MP est = s/MP x 24 (network time only; the\n"
