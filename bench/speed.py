@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core.context import RunContext  # noqa: E402
 from app.core.infer.device import pick_device  # noqa: E402
 from app.core.infer.tiling import plan_tiles  # noqa: E402
-from app.core.models.registry import LoadedModel, get_descriptor  # noqa: E402
+from app.core.models.registry import LoadedModel, get_descriptor, load_model  # noqa: E402
 from app.core.models.stats import count_flops_per_pixel, count_params  # noqa: E402
 from app.core.ops.deblur import MODEL_IDS, auto_tile, deblur_array  # noqa: E402
 
@@ -47,14 +47,20 @@ TARGETS = {"fast": (1.5, 60.0)}  # seconds: 1280x720 frame, 24-MP photo (CPU, is
 FRAME, PHOTO = (720, 1280), (4000, 6000)
 
 
-def _untrained(config: str, device: torch.device) -> LoadedModel:
-    """The catalog's generator with seeded random weights, wrapped as the registry would load it."""
+def _generator(config: str, device: torch.device) -> tuple[LoadedModel, str]:
+    """The shipped generator (its manifest may change the architecture, e.g. ``full_skip``), else the
+    catalog's with seeded random weights, wrapped as the registry would load it; and which of the two."""
+    from app.core.models.weights import ModelUnavailableError
     from app.core.nets import deblurgan
 
+    try:
+        return load_model(MODEL_IDS[config], device), "trained"
+    except ModelUnavailableError:
+        pass
     desc = get_descriptor(MODEL_IDS[config])
     torch.manual_seed(0)
     module = deblurgan.build(**desc.config).eval().requires_grad_(False).to(device)
-    return LoadedModel(desc, module, device, "untrained", torch.float32, Path(tempfile.gettempdir()))
+    return LoadedModel(desc, module, device, "untrained", torch.float32, Path(tempfile.gettempdir())), "untrained"
 
 
 def _timed(fn, repeats: int) -> tuple[list[float], list[float]]:
@@ -70,7 +76,8 @@ def _timed(fn, repeats: int) -> tuple[list[float], list[float]]:
 
 
 def bench_deblur(configs: list[str], device: torch.device, repeats: int, run_photo: bool) -> None:
-    print(f"\n== deblur (DeblurGAN-v2 generator, untrained weights: speed does not depend on them) on {device}")
+    print(f"\n== deblur (DeblurGAN-v2 generator; speed does not depend on the weights, so an untrained "
+          f"config runs with random ones) on {device}")
     header = (f"{'config':8s} {'params':>10s} {'GFLOP/MP':>9s} {'tile':>5s} {'720p med':>9s} {'720p min':>9s} "
               f"{'cpu-s':>7s} {'s/MP':>6s} {'24MP tiles':>10s} {'24MP est':>9s} {'cpu-est':>9s} {'24MP run':>9s}"
               "  target (wall / cpu-s)")
@@ -79,7 +86,7 @@ def bench_deblur(configs: list[str], device: torch.device, repeats: int, run_pho
     rng = np.random.default_rng(0)
     frame = rng.random((*FRAME, 3), dtype=np.float32)
     for config in configs:
-        model = _untrained(config, device)
+        model, kind = _generator(config, device)
         params = count_params(model.module)
         flops = count_flops_per_pixel(model.module, (1, 3, 256, 256))
         d = model.descriptor
@@ -105,10 +112,12 @@ def bench_deblur(configs: list[str], device: torch.device, repeats: int, run_pho
             ok = lambda v, limit: "OK" if v <= limit else "MISS"  # noqa: E731
             verdict = (f"720p <= {target[0]} s: {ok(med, target[0])} / {ok(cpu_med, target[0])}, 24MP <= "
                        f"{target[1]:.0f} s: {ok(estimate, target[1])} / {ok(cpu_estimate, target[1])}")
-        print(f"{config:8s} {params:10,d} {flops / 1e3:9.1f} {tile:5d} {med:8.3f}s {min(wall):8.3f}s "
+        name = config if kind == "trained" else f"{config}*"
+        print(f"{name:8s} {params:10,d} {flops / 1e3:9.1f} {tile:5d} {med:8.3f}s {min(wall):8.3f}s "
               f"{cpu_med:6.2f}s {med / (FRAME[0] * FRAME[1] / 1e6):6.2f} {plan.count:10d} "
               f"{estimate:8.1f}s {cpu_estimate:8.1f}s {real:>9s}  {verdict}", flush=True)
-    print("cpu-s: process CPU seconds, all threads; on a shared machine (load above the core count) it is what\n"
+    print("*: no trained weights, timed with random ones (same architecture as the catalog's).\n"
+          "cpu-s: process CPU seconds, all threads; on a shared machine (load above the core count) it is what\n"
           "the frame costs on an idle core with --threads 1. 24MP est / cpu-est: one tile of the 24-MP plan x the\n"
           "tile count (overlap included). 24MP run: wall s / cpu s of the real photo (--run-24mp).")
 

@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
         # start from an exported model's weights (a model id, registry-verified) instead of a fresh init;
         # e.g. fine-tuning with another loss. A resume still continues from the run's own checkpoint.
         "init_from": "",
+        # parameter-name prefixes init_from may leave at their fresh init: modules the exported model lacks
+        # (e.g. "full_lateral" when adding deblurgan's full-resolution skip to trained weights)
+        "init_new": [],
     },
     "loss": [],  # [{type = "charbonnier", weight = 1.0}, ...]; empty: the task's default
     "export": {"model_id": "", "licence": "", "description": ""},

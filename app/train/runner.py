@@ -87,6 +87,12 @@ class Runner:
         self.run_dir = Path(run_dir) if run_dir else default_run_dir(cfg["name"])
         t = cfg["train"]
         if self.device.type == "cpu":
+            from app.core.infer.device import configure_cpu_threads
+
+            # Claim the process-wide setting first: the model registry (init_from, a refiner's frozen base)
+            # configures threads on first use and would otherwise raise --threads 1 to every core (two
+            # "1-thread" runs then took 4 s a step instead of 0.46 on this 2-core machine).
+            configure_cpu_threads(int(cfg["threads"]))
             torch.set_num_threads(int(cfg["threads"]))
         cuda = self.device.type == "cuda"
         # CPU always trains in float32: bit-exact resumes, and CPU autocast (bf16) is slower on most CPUs.
@@ -96,7 +102,7 @@ class Runner:
         torch.manual_seed(cfg["seed"])  # model init is part of what the seed fixes
         self.model = self.task.build_model(cfg)
         if t["init_from"]:
-            self._init_from(t["init_from"])
+            self._init_from(t["init_from"], tuple(t["init_new"]))
         self.model = self.model.to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -115,7 +121,7 @@ class Runner:
         self.best: dict[str, Any] = {"metric": "psnr", "value": None, "step": None}
         self.sessions: list[dict[str, Any]] = []
 
-    def _init_from(self, model_id: str) -> None:
+    def _init_from(self, model_id: str, new: tuple[str, ...] = ()) -> None:
         from app.core.models.registry import load_model
 
         source = load_model(model_id, "cpu").module
@@ -123,6 +129,7 @@ class Runner:
             missing, unexpected = self.model.load_state_dict(source.state_dict(), strict=False)
         except RuntimeError as exc:  # shape mismatches
             raise ValueError(f"init_from {model_id!r} does not fit this model: {exc}") from None
+        missing = [k for k in missing if not k.startswith(new)] if new else missing
         if missing or unexpected:
             raise ValueError(f"init_from {model_id!r} does not fit this model: missing {missing[:4]}, "
                              f"unexpected {unexpected[:4]}")

@@ -79,3 +79,19 @@ def test_untrained_generator_is_the_identity(config):
     x = torch.rand(1, 3, 64, 96)
     with torch.no_grad():
         torch.testing.assert_close(net(x), x, atol=1e-6, rtol=0)
+
+
+def test_full_skip_starts_as_the_generator_without_it():
+    """Weights trained without the full-resolution skip load into a generator with it, same output."""
+    torch.manual_seed(0)
+    plain = deblurgan.build("generator", "fast", unit_range=True)
+    for m in plain.modules():  # a "trained" generator: non-zero everywhere, also the last layer
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.weight, 0.0, 0.05)
+    skip = deblurgan.build("generator", "fast", unit_range=True, full_skip=16)
+    missing, unexpected = skip.load_state_dict(plain.state_dict(), strict=False)
+    assert unexpected == [] and missing and all(k.startswith("full_lateral.") for k in missing)
+    x = torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(skip.eval()(x), plain.eval()(x))
+

@@ -163,3 +163,53 @@ def test_perceptual_loss_scale_and_the_small_extract(tmp_path):
     assert pack_vgg(["--pack", str(extract)]) == 0 and extract.stat().st_size < 8 * 2**20
     small = build_loss([{"type": "perceptual", "layer": "conv3_3", "weights": str(extract)}])
     assert small(a, b).item() == value
+
+
+
+
+@pytest.fixture
+def plain_export(monkeypatch):
+    """init_from's source: a trained-looking fast generator without the full-resolution skip."""
+    from types import SimpleNamespace
+
+    import app.core.models.registry as registry
+    from app.core.nets import deblurgan
+
+    torch.manual_seed(1)
+    plain = deblurgan.build("generator", "fast", unit_range=True)
+    for m in plain.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.normal_(m.weight, 0.0, 0.05)
+    monkeypatch.setattr(registry, "load_model", lambda model_id, device="auto", **kw: SimpleNamespace(module=plain))
+    return plain.state_dict()
+
+
+def test_full_skip_run_starts_from_weights_without_the_skip(tmp_path, plain_export):
+    """deblur_fast_fullskip: init_from loads a generator without the skip; init_new leaves only the skip fresh."""
+    from app.train.config import merge
+
+    cfg = load_config("deblur_fast_fullskip", {"threads": 1, "data": SMALL["data"], "val": SMALL["val"]})
+    run = Runner(cfg, device="cpu", run_dir=tmp_path / "a")
+    state = run.model.state_dict()
+    assert all(torch.equal(v, state[k]) for k, v in plain_export.items())
+    assert not run.model.full_lateral[-1][-1][0].weight.any()
+    with pytest.raises(ValueError, match="does not fit"):
+        Runner(merge(cfg, {"train": {"init_new": []}}), device="cpu", run_dir=tmp_path / "b")
+
+
+def test_loading_the_init_weights_keeps_the_runs_thread_count(tmp_path):
+    """--threads 1 must survive init_from: the registry configures threads on first use."""
+    import app.core.infer.device as device_mod
+    from app.core.models.registry import clear_loaded
+
+    cfg = load_config("deblur_fast_fullskip", {"threads": 1, "data": SMALL["data"], "val": SMALL["val"]})
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    device_mod._threads_configured = None  # as in a fresh `python -m app.train` process
+    clear_loaded()
+    try:
+        Runner(cfg, device="cpu", run_dir=tmp_path)
+        assert torch.get_num_threads() == 1
+    finally:
+        device_mod._threads_configured = None
+        torch.set_num_threads(before)

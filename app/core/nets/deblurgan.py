@@ -47,6 +47,11 @@ class FPNGenerator(nn.Module):
         norm: ``"batch"`` (default; folds at inference and is tile-independent) or ``"instance"`` (paper).
         unit_range: take and return images in ``[0, 1]`` (the app's sRGB convention) instead of the paper's
             ``[-1, 1]``; the mapping is outside the learned part, so the state dict is the same either way.
+        full_skip: width of a full-resolution lateral from the input, added before the last conv (0 = the
+            paper's generator). The paper's last features are nearest-upsampled from 1/2 resolution, so the
+            residual it adds cannot hold detail above 1/4 cycle per pixel, where most of the error of a short
+            camera shake lies (docs/deblur.md). Its last layer starts at zero: weights without it load into a
+            generator with it and give the same output.
 
     Shape:
         - Input: ``(B, 3, H, W)`` in ``[-1, 1]`` (``[0, 1]`` with ``unit_range``); any ``H, W``
@@ -58,7 +63,8 @@ class FPNGenerator(nn.Module):
     size_multiple = 32
 
     def __init__(self, *, width_mult: float = 1.0, fpn_channels: int = 256, head_channels: int = 128,
-                 dsc: bool = False, norm: str = "batch", unit_range: bool = False) -> None:
+                 dsc: bool = False, norm: str = "batch", unit_range: bool = False,
+                 full_skip: int = 0) -> None:
         super().__init__()
         self.unit_range = unit_range
         self.backbone = MobileNetV2Backbone(width_mult=width_mult, dsc_stem=dsc, norm=norm)
@@ -76,6 +82,13 @@ class FPNGenerator(nn.Module):
         self.smooth2 = _conv3(head_channels, head_channels // 2, dsc=dsc, norm=norm)
         self.final = _conv3(head_channels // 2, 3, dsc=dsc, norm="none", act=False) if dsc \
             else conv(head_channels // 2, 3)
+        self.full_lateral = None
+        if full_skip:
+            self.full_lateral = nn.Sequential(
+                ConvNormAct(3, full_skip, 3, norm=norm, act=nn.ReLU),
+                DepthwiseSeparableConv(full_skip, head_channels // 2, 3, norm="none", act=nn.ReLU, act_last=False))
+            nn.init.zeros_(self.full_lateral[-1][-1][0].weight)
+            nn.init.zeros_(self.full_lateral[-1][-1][0].bias)
         # The last layer starts at zero, so an untrained generator returns its input (tanh(0) + x): training
         # starts from the identity instead of 4 dB below it (measured: a fresh fast generator scored 25.7 dB
         # against the blurry input's 29.8 on validation after 200 steps). The paper starts from ImageNet
@@ -100,7 +113,10 @@ class FPNGenerator(nn.Module):
         pyramid = [_up(head(m), 2**i) for i, (head, m) in enumerate(zip(self.heads, maps))]
         y = self.smooth(torch.cat(pyramid[::-1], dim=1))
         y = self.smooth2(_up(y, 2) + lat[0])
-        y = self.final(_up(y, 2))
+        y = _up(y, 2)
+        if self.full_lateral is not None:
+            y = y + self.full_lateral(inp)
+        y = self.final(y)
         out = crop_to(torch.clamp(torch.tanh(y) + inp, -1.0, 1.0), size)
         return (out + 1) * 0.5 if self.unit_range else out
 
