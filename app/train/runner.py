@@ -129,7 +129,7 @@ class Runner:
             missing, unexpected = self.model.load_state_dict(source.state_dict(), strict=False)
         except RuntimeError as exc:  # shape mismatches
             raise ValueError(f"init_from {model_id!r} does not fit this model: {exc}") from None
-        missing = [k for k in missing if not k.startswith(new)] if new else missing
+        missing = [k for k in missing if not k.startswith(new)]  # startswith(()) is False
         if missing or unexpected:
             raise ValueError(f"init_from {model_id!r} does not fit this model: missing {missing[:4]}, "
                              f"unexpected {unexpected[:4]}")

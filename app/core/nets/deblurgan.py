@@ -48,10 +48,10 @@ class FPNGenerator(nn.Module):
         unit_range: take and return images in ``[0, 1]`` (the app's sRGB convention) instead of the paper's
             ``[-1, 1]``; the mapping is outside the learned part, so the state dict is the same either way.
         full_skip: width of a full-resolution lateral from the input, added before the last conv (0 = the
-            paper's generator). The paper's last features are nearest-upsampled from 1/2 resolution, so the
-            residual it adds cannot hold detail above 1/4 cycle per pixel, where most of the error of a short
-            camera shake lies (docs/deblur.md). Its last layer starts at zero: weights without it load into a
-            generator with it and give the same output.
+            paper's generator). The paper's last features are nearest-upsampled from 1/2 resolution; this
+            path lets the residual carry full-resolution detail (in the shipped fast model it raised the
+            benchmark gain slightly but did not recover the fine bands of a shake: docs/deblur.md). Its last
+            layer starts at zero: weights without it load into a generator with it and give the same output.
 
     Shape:
         - Input: ``(B, 3, H, W)`` in ``[-1, 1]`` (``[0, 1]`` with ``unit_range``); any ``H, W``
