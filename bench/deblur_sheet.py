@@ -1,6 +1,6 @@
 """Contact sheet of the real blurry photos in ``../shared/datasets/demo/``: input | unsharp mask | deblur op.
 
-Usage: python bench/deblur_sheet.py [--out bench/out/deblur_real.png] [--side 320] [--model fast]
+Usage: python bench/deblur_sheet.py [--out bench/out/deblur_real.png] [--side 320] [--model fast] [--refine]
 
 Per photo: the centre crop and the crop with the most edge energy (where ringing and halos show). These
 photos have no sharp references, so there is no PSNR: this is issue 6's "no ringing, halos or amplified
@@ -57,6 +57,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/out/deblur_real.png")
     ap.add_argument("--side", type=int, default=320)
     ap.add_argument("--model", default="fast")
+    ap.add_argument("--refine", action="store_true", help="add a column with the PTG refiner on")
     a = ap.parse_args()
     from app.core.context import RunContext
     from app.core.io import load_image
@@ -67,8 +68,11 @@ def main() -> None:
     op = get_op("deblur")
     params = DeblurParams(model=a.model)
     ok, why = op.availability(params)
-    if not ok:
-        raise SystemExit(f"deblur unavailable: {why}")
+    refined = DeblurParams(model=a.model, refine=True) if a.refine else None
+    for p in (params, refined):
+        ok, why = op.availability(p) if p is not None else (True, "")
+        if not ok:
+            raise SystemExit(f"deblur unavailable: {why}")
     rows = []
     for rel in PHOTOS:
         path = DEMO / rel
@@ -77,20 +81,25 @@ def main() -> None:
         t0 = time.perf_counter()
         y = op.run(image, params, RunContext(device="cpu")).data[..., :3]
         secs = time.perf_counter() - t0
+        r = op.run(image, refined, RunContext(device="cpu")).data[..., :3] if refined else None
         u = unsharp(x)
         side = min(a.side, *x.shape[:2])
         crops = _crops(x, side)
         fy, fx = crops["flat"]
         flat = (slice(fy, fy + side), slice(fx, fx + side))
         print(f"{rel}: {image.width}x{image.height}, {secs:.1f} s; high-frequency ratio on the flattest crop: "
-              f"op {_hf(y[flat]) / _hf(x[flat]):.2f}, unsharp {_hf(u[flat]) / _hf(x[flat]):.2f}; "
+              f"op {_hf(y[flat]) / _hf(x[flat]):.2f}, "
+              + (f"op + refine {_hf(r[flat]) / _hf(x[flat]):.2f}, " if r is not None else "")
+              + f"unsharp {_hf(u[flat]) / _hf(x[flat]):.2f}; "
               f"mean colour shift {np.abs(y.mean(axis=(0, 1)) - x.mean(axis=(0, 1))).max():.4f}")
         for name in ("centre", "edges"):
             cy, cx = crops[name]
             crop = (slice(cy, cy + side), slice(cx, cx + side))
-            rows.append(np.concatenate([label(x[crop], f"{rel[:30]} input ({name})"),
-                                        label(u[crop], "unsharp mask"),
-                                        label(y[crop], f"deblur {a.model}")], 1))
+            cells = [label(x[crop], f"{rel[:30]} input ({name})"), label(u[crop], "unsharp mask"),
+                     label(y[crop], f"deblur {a.model}")]
+            if r is not None:
+                cells.append(label(r[crop], f"deblur {a.model} + refine"))
+            rows.append(np.concatenate(cells, 1))
     write_rows(rows, a.out)
 
 

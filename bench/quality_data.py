@@ -160,7 +160,7 @@ def _shake(limit: int, seed: int) -> Iterator[ValPair]:
         noisy = blurred + rng.normal(0.0, 1.0, blurred.shape).astype(np.float32) * sigma * np.sqrt(
             np.clip(blurred, 1e-3, 1.0) / 0.5)
         noisy = np.round(np.clip(noisy, 0.0, 1.0) * 255.0).astype(np.float32) / 255.0
-        yield ValPair(f"shake/{name}", noisy, target, {"length": info["length"]})
+        yield ValPair(f"shake/{name}", noisy, target, {"length": info["length"], "kernel": info["kernel"]})
 
 
 def validation_pairs(task: str, limit: int, seed: int = 0) -> Iterator[ValPair]:

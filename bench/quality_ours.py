@@ -119,6 +119,8 @@ ROUTE_ROWS = [("denoise-raw", "op:denoise develop>srgb", "denoise", {"mode": "sr
               ("lowlight", "op:lowlight +refine", "lowlight", {"auto_ratio": True, "refine": True}, False,
                "KinD op (automatic ratio), then the PTG refiner (ptg_refine_lowlight)"),
               ("deblur", "op:deblur +refine", "deblur", {"model": "fast", "refine": True}, False,
+               "fast DeblurGAN-v2, then the PTG refiner (ptg_refine_deblur)"),
+              ("deblur-shake", "op:deblur +refine", "deblur", {"model": "fast", "refine": True}, False,
                "fast DeblurGAN-v2, then the PTG refiner (ptg_refine_deblur)")]
 #: tasks whose rows are repeated with the output's exposure matched to the reference (the brightness
 #: choice is the user's slider; these rows score everything else: noise, colour, halos)

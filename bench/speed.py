@@ -39,9 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core.context import RunContext  # noqa: E402
 from app.core.infer.device import pick_device  # noqa: E402
 from app.core.infer.tiling import plan_tiles  # noqa: E402
-from app.core.models.registry import LoadedModel, get_descriptor, load_model  # noqa: E402
+from app.core.models.registry import LoadedModel, get_descriptor, load_model, model_state  # noqa: E402
 from app.core.models.stats import count_flops_per_pixel, count_params  # noqa: E402
 from app.core.ops.deblur import MODEL_IDS, auto_tile, deblur_array  # noqa: E402
+from app.core.ops.refine import REFINERS  # noqa: E402
 
 TARGETS = {"fast": (1.5, 60.0)}  # seconds: 1280x720 frame, 24-MP photo (CPU, issue 6)
 FRAME, PHOTO = (720, 1280), (4000, 6000)
@@ -116,6 +117,10 @@ def bench_deblur(configs: list[str], device: torch.device, repeats: int, run_pho
         print(f"{name:8s} {params:10,d} {flops / 1e3:9.1f} {tile:5d} {med:8.3f}s {min(wall):8.3f}s "
               f"{cpu_med:6.2f}s {med / (FRAME[0] * FRAME[1] / 1e6):6.2f} {plan.count:10d} "
               f"{estimate:8.1f}s {cpu_estimate:8.1f}s {real:>9s}  {verdict}", flush=True)
+        if kind == "trained" and model_state(REFINERS["deblur"]).ok:  # the refine switch, 720p only
+            rw, rc = _timed(lambda m=model, c=ctx: deblur_array(m, frame, 1.0, c, refine=True), repeats)
+            print(f"{'+refine':8s} {'':10s} {'':9s} {'':5s} {statistics.median(rw):8.3f}s {min(rw):8.3f}s "
+                  f"{statistics.median(rc):6.2f}s  (generator then {REFINERS['deblur']})", flush=True)
     print("*: no trained weights, timed with random ones (same architecture as the catalog's).\n"
           "cpu-s: process CPU seconds, all threads; on a shared machine (load above the core count) it is what\n"
           "the frame costs on an idle core with --threads 1. 24MP est / cpu-est: one tile of the 24-MP plan x the\n"

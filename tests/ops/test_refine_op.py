@@ -1,8 +1,10 @@
-"""The ``refine`` switch of the denoise and low-light ops, with the shipped base models and a PTG refiner.
+"""The ``refine`` switch of the denoise, low-light and deblur ops, with the shipped base models and a PTG
+refiner.
 
-The refiner's weights are random (a perturbed head, so it changes the image): these tests check the
-plumbing -- what the refiner is given, that the strength blend comes after it, tiling, cancellation and
-the unavailable-while-untrained rule -- not its quality (bench/quality.py measures that).
+The denoise and low-light refiners' weights are random (a perturbed head, so it changes the image); deblur's
+is the shipped one. These tests check the plumbing -- what the refiner is given, that the strength blend
+comes after it, tiling, cancellation and the unavailable-while-untrained rule -- not its quality
+(bench/quality.py measures that).
 """
 
 from __future__ import annotations
@@ -97,6 +99,23 @@ def test_denoise_refine_is_the_refiner_on_input_and_output(folder):
     refined = _run("denoise", {"mode": "srgb", "refine": True}, data)
     assert np.abs(refined - plain).mean() > 1e-3  # the random refiner changes the result
     net = load_model(REFINERS["denoise"], "cpu").module
+    x = torch.from_numpy(data.transpose(2, 0, 1).copy())[None]
+    c = torch.from_numpy(plain.transpose(2, 0, 1).copy())[None]
+    pad = (0, (-120) % 32, 0, (-96) % 32)
+    with torch.no_grad():
+        want = net(torch.nn.functional.pad(torch.cat([x, c], 1), pad, mode="reflect"))[..., :96, :120]
+    np.testing.assert_allclose(refined, want.clamp(0, 1)[0].permute(1, 2, 0).numpy(), atol=2e-3)
+
+
+def test_deblur_refine_is_the_shipped_refiner_on_input_and_output(folder):
+    """Deblur's refiner is trained and shipped (not replaced by the fixture): same plumbing as denoise's."""
+    op = get_op("deblur")
+    assert op.availability(make_params(op.Params, {"model": "fast", "refine": True}))[0]
+    data = _photo(96, 120, seed=3)
+    plain = _run("deblur", {"model": "fast"}, data)
+    refined = _run("deblur", {"model": "fast", "refine": True}, data)
+    assert np.abs(refined - plain).mean() > 1e-3
+    net = load_model(REFINERS["deblur"], "cpu").module
     x = torch.from_numpy(data.transpose(2, 0, 1).copy())[None]
     c = torch.from_numpy(plain.transpose(2, 0, 1).copy())[None]
     pad = (0, (-120) % 32, 0, (-96) % 32)
