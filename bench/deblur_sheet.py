@@ -67,10 +67,9 @@ def main() -> None:
 
     op = get_op("deblur")
     params = DeblurParams(model=a.model)
-    ok, why = op.availability(params)
     refined = DeblurParams(model=a.model, refine=True) if a.refine else None
-    for p in (params, refined):
-        ok, why = op.availability(p) if p is not None else (True, "")
+    for p in [params] + ([refined] if refined else []):
+        ok, why = op.availability(p)
         if not ok:
             raise SystemExit(f"deblur unavailable: {why}")
     rows = []
