@@ -25,6 +25,11 @@ TILE_CAP = {"cpu": 1024, "mps": 1024, "cuda": 2048}
 #: preview buffers, the GUI) lives in the same memory, so take less there.
 MEMORY_FRACTION = {"cpu": 0.25, "mps": 0.35, "cuda": 0.6}
 
+class NotEnoughMemoryError(RuntimeError):
+    """Even the smallest tile does not fit in memory on the CPU (defined here, below tiling, so
+    :func:`is_oom_error` can recognise it without importing tiling back)."""
+
+
 _OOM_MESSAGES = (
     "out of memory",  # CUDA / HIP / MPS "MPS backend out of memory"
     "can't allocate memory",  # DefaultCPUAllocator: can't allocate memory: you tried to allocate ...
@@ -41,8 +46,6 @@ def is_oom_error(exc: BaseException) -> bool:
     Recognises ``torch.OutOfMemoryError`` (``torch.cuda.OutOfMemoryError``), ``MemoryError``
     and ``RuntimeError`` whose message carries an allocator's out-of-memory text.
     """
-    from app.core.infer.tiling import NotEnoughMemoryError  # local: tiling imports this module
-
     if isinstance(exc, NotEnoughMemoryError):  # our own final verdict; retrying it is pointless
         return False
     oom_type = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", None)

@@ -40,15 +40,18 @@ import torch.nn.functional as F
 
 from app.core.context import RunContext
 from app.core.infer.device import pick_device
-from app.core.infer.memory import auto_tile_size, is_oom_error, release_memory, round_down, round_up
+from app.core.infer.memory import (
+    NotEnoughMemoryError,
+    auto_tile_size,
+    is_oom_error,
+    release_memory,
+    round_down,
+    round_up,
+)
 
 log = logging.getLogger("photorestore")
 
 TileFn = Callable[[torch.Tensor], torch.Tensor]
-
-
-class NotEnoughMemoryError(RuntimeError):
-    """Even the smallest tile does not fit in memory on the CPU."""
 
 
 @dataclass(frozen=True)
