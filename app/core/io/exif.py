@@ -130,10 +130,11 @@ def _text(value: str | None) -> str:
 
 def _number(value: str | None) -> float | None:
     """'1/400' or '640' or '56/10 0/0' -> float; zero and garbage -> None."""
-    if not value:
+    words = value.split() if value else []
+    if not words:  # absent, or a tag with count 0 (exiv2 gives "")
         return None
     try:
-        f = float(Fraction(value.split()[0]))
+        f = float(Fraction(words[0]))
     except (ValueError, ZeroDivisionError):
         return None
     return f if f > 0 else None
@@ -149,8 +150,8 @@ def _first(tags: dict[str, str], *keys: str) -> str:
 def fields(tags: dict[str, str]) -> dict[str, object]:
     """The :class:`~app.core.image.Metadata` fields found in EXIF tags."""
     lens = _first(tags, "Exif.Photo.LensModel", *[k for k in tags if k.endswith(".LensModel")])
-    try:
-        orientation = int(tags.get("Exif.Image.Orientation", "1").split()[0])
+    try:  # a tag with count 0 reads as "": no orientation, not an undecodable file
+        orientation = int((tags.get("Exif.Image.Orientation", "1").split() or ["1"])[0])
     except ValueError:
         orientation = 1
     return {
