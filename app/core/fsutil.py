@@ -1,11 +1,17 @@
-"""Atomic small-file writes shared by the manifest, model cards/weights and recipes."""
+"""Atomic file writes shared by the manifest, model cards/weights, recipes and training checkpoints.
+
+Image export keeps its own commit step in :mod:`app.core.io.export` because it must also refuse to
+replace an existing file (hard-link commit) and name its partial files so stale ones can be found.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _umask() -> int:
@@ -14,19 +20,21 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
-    """Write via a temporary file in the same directory + ``os.replace``: readers never see half a file.
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Open a temporary file beside ``path`` for binary writing; on success fsync and ``os.replace``.
 
-    The result gets the permissions a plain ``open()`` would give (mkstemp's 0600 would make shipped
-    model files and shared recipes unreadable to other users once installed).
+    Readers never see half a file, and a crash leaves the old file or the new one. On an exception
+    the temporary file is removed and ``path`` is untouched. The result gets the permissions a plain
+    ``open()`` would give (mkstemp's 0600 would make shipped model files and shared recipes unreadable
+    to other users once installed).
     """
     path = Path(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -34,4 +42,11 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    return path
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write ``data`` (str is UTF-8 encoded) to ``path`` through :func:`atomic_writer`."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_writer(path) as fh:
+        fh.write(raw)
+    return Path(path)

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
+from app.core.color import linear_to_srgb
 from app.core.image import ColorSpace, Image
 
 
@@ -113,8 +114,7 @@ def pyramid_from_image(image: Image, *, ref_scale: float = 1.0,
         raise ValueError("a RAW mosaic must be developed before display")
     data = image.data
     if image.space is ColorSpace.LINEAR:
-        data = np.where(data <= 0.0031308, data * 12.92,
-                        1.055 * np.power(np.clip(data, 0.0031308, None), 1 / 2.4) - 0.055).astype(np.float32)
+        data = linear_to_srgb(data)
     return build_pyramid(to_display_u8(data), ref_scale=ref_scale, origin=origin)
 
 

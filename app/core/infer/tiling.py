@@ -137,16 +137,6 @@ def _axis_weights(length: int, starts: tuple[int, ...], size: int, margin: int, 
     return [(w / total[a * scale:a * scale + size_s]).float() for a, w in zip(starts, weights)]
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Pad ``(N, C, H, W)`` at the bottom/right to multiples of ``multiple``.
-
-    Reflect padding (no new edge the network could react to); replicate when the image is too
-    small to reflect (a pad of ``p`` needs more than ``p`` pixels).
-    """
-    h, w = x.shape[-2:]
-    return _pad(x, round_up(h, multiple) - h, round_up(w, multiple) - w)
-
-
 def _pad(t: torch.Tensor, ph: int, pw: int) -> torch.Tensor:
     if not ph and not pw:
         return t

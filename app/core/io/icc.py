@@ -22,6 +22,8 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageCms
 
+from app.core.color import linear_to_srgb, srgb_to_linear
+
 log = logging.getLogger("photorestore")
 
 #: ``convert(chunk, maxval) -> float32 (..., 3)`` sRGB-encoded values in [0, 1].
@@ -36,19 +38,12 @@ def srgb_profile() -> bytes:
 
 def srgb_encode(lin: np.ndarray) -> np.ndarray:
     """Linear [0, 1] -> sRGB-encoded (IEC 61966-2-1), float32; input is clipped to [0, 1]."""
-    lin = np.clip(lin, 0.0, 1.0, dtype=np.float32)
-    out = np.power(lin, np.float32(1 / 2.4), dtype=np.float32)
-    out *= np.float32(1.055)
-    out -= np.float32(0.055)
-    small = lin <= 0.0031308
-    out[small] = lin[small] * np.float32(12.92)
-    return out
+    return linear_to_srgb(np.clip(lin, 0.0, 1.0, dtype=np.float32))
 
 
 def srgb_decode(enc: np.ndarray) -> np.ndarray:
     """sRGB-encoded -> linear, float32."""
-    enc = np.asarray(enc, dtype=np.float32)
-    return np.where(enc <= 0.04045, enc / 12.92, ((enc + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return srgb_to_linear(enc)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from app.core.color import pack_rggb as pack_rggb_np
+from app.core.color import unpack_rggb as unpack_rggb_np
+
 __all__ = [
     "pack_rggb",
     "unpack_rggb",
@@ -125,25 +128,6 @@ def demosaic(packed: Tensor, method: str = "bilinear") -> Tensor:
 
 
 # ----------------------------------------------------------------------------- numpy wrappers
-
-
-def pack_rggb_np(mosaic: np.ndarray) -> np.ndarray:
-    """``(H, W)`` or ``(H, W, 1)`` RGGB mosaic -> ``(H/2, W/2, 4)`` planes R, G1, G2, B."""
-    m = mosaic[..., 0] if mosaic.ndim == 3 else mosaic
-    if m.ndim != 2 or m.shape[0] % 2 or m.shape[1] % 2:
-        raise ValueError(f"pack_rggb_np: expected an even (H, W[, 1]) mosaic, got {mosaic.shape}")
-    return np.stack([m[0::2, 0::2], m[0::2, 1::2], m[1::2, 0::2], m[1::2, 1::2]], axis=-1)
-
-
-def unpack_rggb_np(packed: np.ndarray) -> np.ndarray:
-    """``(h, w, 4)`` planes R, G1, G2, B -> ``(2h, 2w, 1)`` RGGB mosaic."""
-    if packed.ndim != 3 or packed.shape[2] != 4:
-        raise ValueError(f"unpack_rggb_np: expected (h, w, 4), got {packed.shape}")
-    h, w = packed.shape[:2]
-    out = np.empty((2 * h, 2 * w, 1), dtype=packed.dtype)
-    out[0::2, 0::2, 0], out[0::2, 1::2, 0] = packed[..., 0], packed[..., 1]
-    out[1::2, 0::2, 0], out[1::2, 1::2, 0] = packed[..., 2], packed[..., 3]
-    return out
 
 
 def mosaic_rgb_np(rgb: np.ndarray) -> np.ndarray:

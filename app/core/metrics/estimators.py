@@ -13,6 +13,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.fft import next_fast_len
 
+from app.core import color
+
 # Immerkaer's noise kernel: the difference of two Laplacians cancels smooth image structure; divided
 # by 6, its output has exactly the standard deviation of additive white noise.
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64) / 6.0
@@ -54,13 +56,13 @@ def luma(rgb: np.ndarray) -> np.ndarray:
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    """sRGB -> linear of ``x`` clipped to [0, 1] (the one curve in :mod:`app.core.color`)."""
+    return color.srgb_to_linear(np.clip(x, 0.0, 1.0, dtype=np.float32))
 
 
 def linear_to_srgb(x: np.ndarray) -> np.ndarray:
-    x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
-    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+    """Linear -> sRGB of ``x`` clipped to [0, 1]."""
+    return color.linear_to_srgb(np.clip(x, 0.0, 1.0, dtype=np.float32))
 
 
 def _blocks(x: np.ndarray, b: int) -> np.ndarray:

@@ -11,6 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from app.core.color import pad_amounts
+
 __all__ = [
     "RRG",
     "ChannelAttention",
@@ -204,7 +206,7 @@ def pad_to_multiple(x: torch.Tensor, multiple: int, *,
         The padded tensor and the original ``(H, W)`` for :func:`crop_to`.
     """
     h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
+    ph, pw = pad_amounts(h, w, multiple)
     if ph == 0 and pw == 0:
         return x, (h, w)
     if mode == "reflect" and (ph >= h or pw >= w):

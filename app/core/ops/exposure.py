@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.color import linear_to_srgb, srgb_to_linear
 from app.core.context import RunContext
 from app.core.image import Image
 from app.core.ops.base import Op, param
@@ -21,14 +22,8 @@ class ExposureParams:
                          help=">1 lifts shadows, <1 deepens them (applied after exposure)")
 
 
-def _srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    return np.where(x <= 0.04045, x / 12.92, ((np.maximum(x, 0.04045) + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
 def _linear_to_srgb(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(np.maximum(x, 0.0031308), 1 / 2.4) - 0.055
-                    ).astype(np.float32)
+    return linear_to_srgb(np.clip(x, 0.0, 1.0, dtype=np.float32))
 
 
 class ExposureOp(Op):
@@ -43,7 +38,7 @@ class ExposureOp(Op):
         inv_gamma = np.float32(1.0 / params.gamma)
 
         def apply(block: np.ndarray) -> np.ndarray:
-            out = _linear_to_srgb(_srgb_to_linear(block) * gain)
+            out = _linear_to_srgb(srgb_to_linear(block) * gain)
             return np.power(out, inv_gamma, dtype=np.float32) if params.gamma != 1.0 else out
 
         return image.with_data(map_rows(apply, image.data, ctx))

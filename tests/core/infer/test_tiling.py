@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from app.core.context import Cancelled, RunContext
-from app.core.infer.tiling import _axis_weights, apply_hwc, pad_to_multiple, plan_tiles, tiled_apply
+from app.core.infer.tiling import _axis_weights, apply_hwc, plan_tiles, tiled_apply
 from app.core.models.testing import TinyConvNet
+from app.core.nets.blocks import pad_to_multiple
 
 
 def conv_net(depth: int, cin: int = 3, cout: int = 3, width: int = 8, seed: int = 0) -> nn.Module:
@@ -86,7 +87,7 @@ def test_size_multiple_pads_with_reflection_and_crops():
 
     x = torch.rand(1, 3, 70, 45)
     out = tiled_apply(fn, x, tile=64, overlap=16, multiple=32, device="cpu")
-    ref = untiled(net, pad_to_multiple(x, 32))[..., :70, :45]
+    ref = untiled(net, pad_to_multiple(x, 32)[0])[..., :70, :45]
     assert out.shape == (1, 3, 70, 45)
     assert (out - ref).abs().max().item() < 1e-4
     assert len(seen) > 1
@@ -114,7 +115,7 @@ def test_tiny_images(size, multiple):
     net = conv_net(2)
     x = torch.rand(1, 3, *size)
     out = tiled_apply(net, x, overlap=16, multiple=multiple, device="cpu")  # tile from free memory
-    ref = untiled(net, pad_to_multiple(x, multiple))[..., :size[0], :size[1]]
+    ref = untiled(net, pad_to_multiple(x, multiple)[0])[..., :size[0], :size[1]]
     assert out.shape == (1, 3, *size)
     assert (out - ref).abs().max().item() < 1e-5
 
