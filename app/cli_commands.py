@@ -36,11 +36,10 @@ def expand_auto(steps: list, image) -> tuple[list, list[str]]:
     """Steps with ``auto`` replaced by the analysis' proposal for ``image``; also returns the reasons."""
     if AUTO not in steps:
         return steps, []
-    from app.core.metrics.analysis import analyze_image
-    from app.core.metrics.recipe_auto import plan_recipe
+    from app.core.metrics.auto import auto_plan
     from app.core.pipeline import Step
 
-    planned = plan_recipe(analyze_image(image))
+    planned = auto_plan(image).steps
     auto_steps = [Step.make(p.op_id, **p.params) for p in planned]
     reasons = [f"auto: {p.op_id} ({p.reason})" for p in planned] or ["auto: nothing to restore"]
     out: list = []

@@ -91,10 +91,10 @@ class WindowDialogsMixin:
             return None
 
         def plan(ctx: object) -> tuple[list, list[str]]:
-            from app.core.metrics import analyze_image, plan_recipe
+            from app.core.metrics.auto import auto_plan  # the one Auto shared with analyze and run
 
-            analysis = analyze_image(image)
-            return plan_recipe(analysis), analysis.findings()
+            plan = auto_plan(image)
+            return list(plan.steps), plan.findings
 
         job = self.io_worker.submit(plan, name="Analysing photo", group="auto")
         job.resulted.connect(self._auto_planned)

@@ -214,11 +214,15 @@ def analyze_array(rgb: np.ndarray, *, blur_scale: float = 1.0) -> Analysis:
 
 
 def analyze_image(image: Any) -> Analysis:
-    """Analyse an :class:`app.core.image.Image` in any colour space (or a plain sRGB array).
+    """Analyse what the user sees of an :class:`app.core.image.Image` (or a plain sRGB array).
 
-    RAW (BAYER) images get a linear per-CFA-plane noise model in ``raw_noise`` (``model`` = (shot,
-    read)); blur, exposure and the sRGB noise figures come from a half-resolution development
-    (camera white balance, no colour matrix: good enough for levels, not for colour).
+    A RAW (BAYER) image is judged as its development: the mosaic is developed exactly as the app shows
+    and exports it (:func:`app.core.io.develop`, full size: a half-size development has no demosaic
+    smoothing and reads noisier and, scaled back, blurrier) and that sRGB image is analysed; the linear
+    per-CFA-plane noise model goes to ``raw_noise`` (``model`` = (shot, read)). Judging the linear
+    mosaic itself made a well-exposed daylight CR2 look 2 stops dark and blurred (issue 20). Without
+    its source file (a synthetic or reduced mosaic) a quick half-resolution development stands in
+    (camera white balance, no colour matrix, no auto-brightness) and ``notes`` says so.
     """
     from app.core.image import ColorSpace
 
@@ -234,12 +238,32 @@ def analyze_image(image: Any) -> Analysis:
     # Normalised RAW may keep negative noise around black: only clamped data must skip zero blocks.
     lo = 0.0 if m.min() >= 0 else -np.inf
     raw_noise = _noise_info([r, g1, g2, b], ("R", "G1", "G2", "B"), "linear-raw", lo=lo)
+    developed = _develop_as_shown(image)
+    if developed is not None:
+        res = analyze_array(developed)
+        return dataclasses.replace(res, raw_noise=raw_noise,
+                                   notes=("measured on the developed image (as shown and exported)",))
     wb = getattr(getattr(image, "raw", None), "camera_wb", None) or (1.0, 1.0, 1.0, 1.0)
     gains = np.array([wb[0], wb[1], wb[2]], np.float64) / (wb[1] or 1.0)
     lin = np.stack([r, 0.5 * (g1 + g2), b], axis=2) * gains
     res = analyze_array(est.linear_to_srgb(lin), blur_scale=2.0)
     return dataclasses.replace(res, width=w, height=h, raw_noise=raw_noise,
-                               notes=("blur, exposure and sRGB noise measured on a half-size development",))
+                               notes=("RAW source not available: blur, exposure and sRGB noise measured on "
+                                      "a quick half-size development",))
+
+
+def _develop_as_shown(image: Any) -> np.ndarray | None:
+    """The sRGB development the app shows for a BAYER image, or None without its source RAW file."""
+    raw = getattr(image, "raw", None)
+    if raw is None or not getattr(raw, "path", ""):
+        return None
+    from app.core.io import develop
+    from app.core.io.errors import ImageIOError
+
+    try:
+        return develop(image).data
+    except (ValueError, OSError, ImageIOError):  # reduced preview mosaic, or the file is gone: caller falls back
+        return None
 
 
 def _f(v: Any, fmt: str) -> str:

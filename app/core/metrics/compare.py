@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from app.core.metrics.analysis import analyze_image, format_analysis
+from app.core.metrics.analysis import format_analysis
 from app.core.metrics.estimators import linear_to_srgb
 from app.core.metrics.psnr import finite_psnr, mse, psnr
-from app.core.metrics.recipe_auto import format_recipe, plan_recipe
+from app.core.metrics.recipe_auto import format_recipe
 from app.core.metrics.ssim import ssim
 
 # IJG libjpeg base luminance table (quality 50), used to read a JPEG's quality off its tables.
@@ -27,12 +27,13 @@ _IJG_LUMA = np.array([16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60
                       49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99])
 
 
-def _load(x: Any) -> tuple[Any, str | None]:
-    """``(Image or array, path or None)``; paths decode through :mod:`app.core.io` (RAW developed)."""
+def _load(x: Any, raw_as: str = "srgb") -> tuple[Any, str | None]:
+    """``(Image or array, path or None)``; paths decode through :mod:`app.core.io` (RAW developed
+    unless ``raw_as`` says otherwise)."""
     if isinstance(x, (str, Path)):
         from app.core.io import load_image
 
-        return load_image(x, raw_as="srgb"), str(x)
+        return load_image(x, raw_as=raw_as), str(x)
     return x, None
 
 
@@ -143,23 +144,18 @@ def analyze(x: Any) -> dict[str, Any]:
         ``{"file", "analysis": Analysis.to_dict(), "niqe", "recipe": [{"op", "params", "reason"}],
         "metadata": {label: text}}``; JPEG files also get ``analysis.jpeg.quality`` from their tables.
     """
-    import dataclasses
+    from app.core.metrics.auto import auto_plan
 
-    img, path = _load(x)
-    a = analyze_image(img)
-    if path is not None:
-        q = jpeg_quality_from_file(path)
-        if q is not None:
-            a = dataclasses.replace(a, jpeg=dataclasses.replace(a.jpeg, quality=q))
-    steps = plan_recipe(a)
+    # The same image ``run --op auto`` plans from (a RAW as its mosaic; auto_plan develops it).
+    img, path = _load(x, raw_as="auto")
+    plan = auto_plan(img, path=path)
+    a, steps = plan.analysis, plan.steps
     meta = getattr(img, "meta", None)
-    srgb = None
-    if getattr(getattr(img, "space", None), "value", "srgb") != "bayer":
-        srgb = to_srgb_array(img)
+    srgb = to_srgb_array(img)  # a RAW is developed for NIQE and the prior, as auto_plan did
     from app.core.metrics.prior import degradation_probabilities
 
-    return {"file": path, "analysis": a.to_dict(), "niqe": _niqe_or_none(srgb) if srgb is not None else None,
-            "prior": degradation_probabilities(srgb) if srgb is not None else None,
+    return {"file": path, "analysis": a.to_dict(), "niqe": _niqe_or_none(srgb),
+            "prior": degradation_probabilities(srgb),
             "recipe": [{"op": s.op_id, "params": s.params, "reason": s.reason} for s in steps],
             "metadata": meta.summary() if meta is not None and hasattr(meta, "summary") else {}}
 

@@ -1,0 +1,41 @@
+"""``auto_plan``: the one Auto that ``analyze``, ``run --op auto`` and the GUI share (issue 20)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.core.metrics import synthetic as syn
+from app.core.metrics.analysis import analyze_array
+from app.core.metrics.auto import AutoPlan, auto_plan
+from app.core.metrics.recipe_auto import plan_recipe
+
+
+def test_plan_of_an_array_is_the_analysis_recipe(val_photo):
+    noisy = syn.add_gaussian_noise(val_photo, 20 / 255, np.random.default_rng(0))
+    plan = auto_plan(noisy, available=lambda op: True)
+    assert [s.op_id for s in plan.steps] == [s.op_id for s in plan_recipe(analyze_array(noisy),
+                                                                           available=lambda op: True)]
+    assert plan.recipe()[0][0] == "denoise" and plan.findings
+
+
+def test_cli_and_analyze_both_call_auto_plan(monkeypatch, val_photo):
+    import app.core.metrics.auto as auto_mod
+    from app import cli_commands
+    from app.core.metrics import compare
+
+    calls = []
+    real = auto_mod.auto_plan
+
+    def spy(image, **kw):
+        calls.append(kw)
+        return real(image, **kw)
+
+    monkeypatch.setattr(auto_mod, "auto_plan", spy)
+    cli_commands.expand_auto([cli_commands.AUTO], val_photo)
+    compare.analyze(val_photo)
+    assert len(calls) == 2
+
+
+def test_plan_type(val_photo):
+    plan = auto_plan(val_photo)
+    assert isinstance(plan, AutoPlan) and plan.steps == ()
