@@ -73,6 +73,12 @@ def _gui(paths: list[str]) -> int:
     if missing:
         print(f"photorestore: no such file: {missing[0]}", file=sys.stderr)
         return 2
+    from app.qt_preflight import check_gui_platform
+
+    problem = check_gui_platform()  # before any QApplication: Qt aborts the process on a broken plugin
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     return run_gui(paths)
 
 
