@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hardening_util import assert_clean_stderr, cli, exif_with_empty_orientation, jpeg
 
 
@@ -14,3 +15,49 @@ def test_jpeg_with_empty_orientation_tag_opens(tmp_path):
     assert_clean_stderr(res.stderr)
     res = cli("analyze", src)
     assert res.returncode == 0, res.stderr
+
+
+BAD_OPS = ["unsharp:amount=nan", "unsharp:radius=nan", "exposure:ev=nan", "exposure:gamma=nan",
+           "denoise:strength=nan", "lowlight:ratio=nan", "nlm_denoise:search=inf", "nlm_denoise:search=7.9"]
+BAD_RECIPES = {
+    "binary": b"\x00\xff\xfe\x89binary",
+    "nested": b"[" * 100_000 + b"]" * 100_000,
+    "version": b'{"format": "photorestore-recipe", "version": "abc", "steps": []}',
+    "op_version": b'{"format": "photorestore-recipe", "steps": [{"op": "unsharp", "op_version": "x"}]}',
+    "op_version_negative": b'{"format": "photorestore-recipe", "steps": [{"op": "unsharp", "op_version": -5}]}',
+    "steps_text": b'{"format": "photorestore-recipe", "steps": "unsharp"}',
+    "steps_number": b'{"format": "photorestore-recipe", "steps": [1]}',
+    "op_list": b'{"format": "photorestore-recipe", "steps": [{"op": ["unsharp"]}]}',
+    "params_text": b'{"format": "photorestore-recipe", "steps": [{"op": "unsharp", "params": "amount=1"}]}',
+    "params_list": b'{"format": "photorestore-recipe", "steps": [{"op": "unsharp", "params": [1, 2]}]}',
+    "int_1e400": b'{"format": "photorestore-recipe", "steps": [{"op": "nlm_denoise", "params": {"search": 1e400}}]}',
+    "int_infinity": b'{"format": "photorestore-recipe", "steps": [{"op": "nlm_denoise", '
+                    b'"params": {"search": Infinity}}]}',
+    "nan": b'{"format": "photorestore-recipe", "steps": [{"op": "unsharp", "params": {"amount": NaN}}]}',
+}  # fmt: skip
+
+
+def _assert_refused(res, out) -> None:
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("photorestore: "), res.stderr
+    assert_clean_stderr(res.stderr)
+    assert not out.exists() or not any(out.iterdir())  # nothing written, not even a black image
+
+
+@pytest.mark.parametrize("op", BAD_OPS)
+def test_non_finite_or_fractional_op_values_are_refused(tmp_path, op):
+    src = jpeg(tmp_path / "a.jpg")
+    out = tmp_path / "out"
+    _assert_refused(cli("run", src, "-o", out, "--op", op), out)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_RECIPES))
+def test_malformed_recipes_are_refused_in_one_line(tmp_path, name):
+    src = jpeg(tmp_path / "a.jpg")
+    recipe = tmp_path / f"{name}.json"
+    recipe.write_bytes(BAD_RECIPES[name])
+    out = tmp_path / "out"
+    res = cli("run", src, "-o", out, "--recipe", recipe)
+    _assert_refused(res, out)
+    assert f"{name}.json" in res.stderr

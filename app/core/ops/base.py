@@ -13,6 +13,7 @@ stage returns an :class:`Image`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -65,22 +66,40 @@ def param_specs(params_cls: type) -> list[ParamSpec]:
 
 
 def coerce_param(spec: ParamSpec, value: Any) -> Any:
-    """Convert a user value (CLI string, JSON number) to the field's type and check its range."""
+    """Convert a user value (CLI string, JSON number) to the field's type and check its range.
+
+    NaN and infinities are refused for every number (``value < min`` is False for NaN, so a range check
+    alone lets them through and they turn whole images black), and an int field refuses fractions
+    instead of truncating them (``search=7.9`` is an error, not 7).
+    """
+    if isinstance(value, (list, tuple, dict, set)) or value is None:
+        raise ValueError(f"{spec.name}: expected a single value, got {value!r}")
     if spec.type is bool:
         if isinstance(value, str):
             low = value.strip().lower()
             if low not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
                 raise ValueError(f"{spec.name}: expected on/off, got {value!r}")
-            value = low in {"1", "true", "yes", "on"}
-        return bool(value)
+            return low in {"1", "true", "yes", "on"}
+        if isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1)):
+            return bool(value)
+        raise ValueError(f"{spec.name}: expected on/off, got {value!r}")
     if spec.type in (int, float):
+        if isinstance(value, bool):
+            raise ValueError(f"{spec.name}: expected a number, got {value!r}")
         try:
-            value = spec.type(float(value)) if spec.type is int else float(value)
-        except (TypeError, ValueError):
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"{spec.name}: expected a number, got {value!r}") from None
-        if spec.min is not None and value < spec.min or spec.max is not None and value > spec.max:
-            raise ValueError(f"{spec.name}: {value} is outside [{spec.min}, {spec.max}]")
-        return value
+        if not math.isfinite(number):
+            raise ValueError(f"{spec.name}: expected a finite number, got {value!r}")
+        if spec.type is int:
+            if not number.is_integer():
+                raise ValueError(f"{spec.name}: expected a whole number, got {value!r}")
+            number = int(number)
+        if spec.min is not None and number < spec.min or spec.max is not None and number > spec.max:
+            lo, hi = ("" if b is None else f"{b:g}" for b in (spec.min, spec.max))
+            raise ValueError(f"{spec.name}: {number:g} is outside [{lo}, {hi}]")
+        return number
     value = str(value)
     if spec.choices and value not in spec.choices:
         raise ValueError(f"{spec.name}: {value!r} is not one of {', '.join(spec.choices)}")

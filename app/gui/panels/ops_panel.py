@@ -7,6 +7,7 @@ undo/redo, recipe loads and reorders all show up the same way.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from app.gui.edit_model import EditModel
 from app.gui.panels.op_card import OpCard
 from app.gui.panels.param_controls import NumberControl
 from app.gui.presets import Presets
+
+log = logging.getLogger("photorestore")
 
 DEVICE_ITEMS = (("Auto", "auto"), ("CPU", "cpu"), ("GPU (CUDA)", "cuda"), ("GPU (Apple MPS)", "mps"))
 #: ops whose one parameter deserves a big slider at the top of the panel.
@@ -290,3 +293,6 @@ class OpsPanel(QWidget):
             self.message.emit(f"Loaded recipe {Path(path).name}.")
         except RecipeError as exc:
             self.message.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a slot must never raise: Qt would only print a traceback
+            log.exception("loading recipe %s", path)
+            self.message.emit(f"{Path(path).name}: cannot load recipe ({type(exc).__name__})")
