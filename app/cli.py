@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from app import __version__
@@ -13,7 +14,25 @@ SUBCOMMANDS = ("run", "models", "ops", "analyze", "compare", "eval")
 FORMATS = ("jpg", "png", "png16", "tiff16")
 
 
+def _bounded_int(lo: int, hi: int, hint: str = "") -> Callable[[str], int]:
+    """argparse type: a whole number in [lo, hi], checked before any file is touched."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is outside {lo}..{hi}{hint}")
+        return value
+
+    return convert
+
+
 def _parser() -> argparse.ArgumentParser:
+    from app.core.context import TILE_RANGE
+
+
     p = argparse.ArgumentParser(prog="photorestore", description="Restore photos: denoise, deblur, low light.")
     p.add_argument("--version", action="version", version=f"photorestore {__version__}")
     p.add_argument("--selftest", action="store_true", help="decode, run every available op, export; exit 0 if OK")
@@ -28,9 +47,11 @@ def _parser() -> argparse.ArgumentParser:
                    "`auto` runs the recipe the photo analysis proposes")
     r.add_argument("--recipe", help="a recipe JSON saved by the app (its ops run before any --op)")
     r.add_argument("--format", choices=FORMATS, default=None, help="output format (default: jpg; tiff16 for RAW)")
-    r.add_argument("--quality", type=int, default=92, help="JPEG quality 1-100")
+    r.add_argument("--quality", type=_bounded_int(1, 100), default=92, help="JPEG quality 1-100")
     r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
-    r.add_argument("--tile", type=int, default=None, help="tile edge in pixels (default: from free memory)")
+    r.add_argument("--tile", type=_bounded_int(*TILE_RANGE, " (leave --tile out for automatic)"), default=None,
+                   help=f"tile edge in pixels, {TILE_RANGE[0]}-{TILE_RANGE[1]}; a model needing more overlap uses "
+                   "its minimum (default: from free memory)")
     r.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the inputs)")
     r.add_argument("--strip-metadata", action="store_true", help="do not copy EXIF to the outputs")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import signal
 import sys
 import threading
@@ -49,12 +51,23 @@ def expand_auto(steps: list, image) -> tuple[list, list[str]]:
 
 
 def output_path(src: Path, outdir: Path, fmt: str, taken: set[Path]) -> Path:
+    """A name in ``outdir`` for ``src``'s result that no earlier file of this run got.
+
+    ``a.jpg`` -> ``a.jpg``; a second ``a.*`` -> ``a-<ext>.jpg``; more (same name from other folders) ->
+    ``a-<ext>-2.jpg``, ``-3``... Every candidate is checked against ``taken``: with ``--overwrite`` a
+    repeated name would replace this run's own earlier result, silently losing it.
+    """
     ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif"}[fmt]
-    out = outdir / (src.stem + ext)
-    if out in taken:  # a.jpg and a.png in one batch must not write the same file
-        out = outdir / f"{src.stem}-{src.suffix.lstrip('.').lower()}{ext}"
-    taken.add(out)
-    return out
+    suffix = src.suffix.lstrip(".").lower()
+    second = f"{src.stem}-{suffix}" if suffix else f"{src.stem}-1"
+    stems = itertools.chain((src.stem, second), (f"{second}-{n}" for n in itertools.count(2)))
+    used = {os.path.normcase(str(p)) for p in taken}  # case-insensitive disks: A.jpg is a.jpg
+    for stem in stems:
+        out = outdir / (stem + ext)
+        if os.path.normcase(str(out)) not in used:
+            taken.add(out)
+            return out
+    raise AssertionError("unreachable")  # pragma: no cover - the counter never ends
 
 
 def cmd_run(args: argparse.Namespace) -> int:

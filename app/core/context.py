@@ -18,6 +18,21 @@ log = logging.getLogger("photorestore")
 ProgressCallback = Callable[[float, str], None]
 
 
+#: Tile edges a user may ask for (px): below 16 no model has room for its overlap, above 32768 one
+#: float32 RGB tile alone is 12 GB. ``None`` means "from free memory".
+TILE_RANGE = (16, 32768)
+
+
+def check_tile(tile: object) -> int | None:
+    """``tile`` as an int edge in :data:`TILE_RANGE`, or None; anything else is a ValueError (0 is not "auto")."""
+    if tile is None:
+        return None
+    if isinstance(tile, bool) or not isinstance(tile, int) or not TILE_RANGE[0] <= tile <= TILE_RANGE[1]:
+        raise ValueError(f"tile size must be a whole number of pixels from {TILE_RANGE[0]} to {TILE_RANGE[1]} "
+                         f"(or left out for automatic), got {tile!r}")
+    return tile
+
+
 class Cancelled(Exception):
     """Raised inside a run when the user cancelled it."""
 
@@ -47,7 +62,7 @@ class RunContext:
         self._on_progress = on_progress
         self.cancel_event = cancel_event if cancel_event is not None else threading.Event()
         self.device = device
-        self.tile = tile
+        self.tile = check_tile(tile)
         self.preview = preview
         self._span = _span
         self._root = _root or self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import pytest
 from hardening_util import assert_clean_stderr, cli, exif_with_empty_orientation, jpeg
 
@@ -61,3 +62,32 @@ def test_malformed_recipes_are_refused_in_one_line(tmp_path, name):
     res = cli("run", src, "-o", out, "--recipe", recipe)
     _assert_refused(res, out)
     assert f"{name}.json" in res.stderr
+
+
+def test_overwrite_with_one_name_from_three_folders_keeps_every_result(tmp_path):
+    srcs = []
+    for k in range(3):
+        (tmp_path / f"d{k}").mkdir()
+        srcs.append(jpeg(tmp_path / f"d{k}" / "photo.jpg", value=60 + 60 * k))
+    out = tmp_path / "out"
+    (out).mkdir()
+    jpeg(out / "photo.jpg", value=5)  # an older result: --overwrite may replace this one
+    res = cli("run", *srcs, "-o", out, "--op", "exposure:ev=0", "--overwrite")
+    assert res.returncode == 0, res.stderr
+    targets = [line.split(" -> ")[1] for line in res.stdout.splitlines()]
+    assert len(set(targets)) == 3, res.stdout
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["photo-jpg-2.jpg", "photo-jpg.jpg", "photo.jpg"]
+    means = [cv2.imread(str(out / n)).mean() for n in ("photo.jpg", "photo-jpg.jpg", "photo-jpg-2.jpg")]
+    assert means[0] < means[1] < means[2]  # d0, d1, d2 in order: each input's own result
+
+
+@pytest.mark.parametrize("flag, value", [("--tile", "0"), ("--tile", "-5"), ("--tile", "1"),
+                                         ("--tile", str(2**63)), ("--quality", "0"), ("--quality", "101")])
+def test_tile_and_quality_are_checked_before_any_file(tmp_path, flag, value):
+    src = jpeg(tmp_path / "a.jpg")
+    out = tmp_path / "out"
+    res = cli("run", src, "-o", out, "--op", "exposure:ev=0.2", flag, value)
+    assert res.returncode == 2 and f"argument {flag}" in res.stderr
+    assert_clean_stderr(res.stderr)
+    assert not out.exists()
