@@ -125,7 +125,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
                                        parent=self)
         for sched in (self.previews, self.details):
             sched.started.connect(self._render_started)
-            sched.failed.connect(lambda msg: self.show_message(f"Preview failed: {msg}", "error"))
+            sched.failed.connect(lambda msg: self.show_message(f"Preview failed: {msg}", "error", source="preview"))
         self.previews.rendered.connect(self._preview_rendered)
         self.details.rendered.connect(self._detail_rendered)
 
@@ -262,9 +262,9 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.previews.request()
 
     # -- misc ----------------------------------------------------------------------------------------
-    def show_message(self, text: str, level: str = "info") -> None:
+    def show_message(self, text: str, level: str = "info", source: str = "") -> None:
         (log.error if level == "error" else log.info)(text)
-        self.message_bar.show_message(text, level)
+        self.message_bar.show_message(text, level, source=source)
         self.statusBar().showMessage(text, 8000)
 
     def _zoom_changed(self, zoom: float) -> None:

@@ -77,6 +77,7 @@ class WindowRenderMixin:
         if src is None or src[1] != result.request.key:
             return  # a render of a photo (or resolution) no longer shown
         self.last_render = result
+        self.message_bar.clear("preview")  # a failed render's banner goes once the preview renders again
         self._set_detail(None)
         self.view.set_after([result.pyramid])
         ran = ", ".join(result.ran) or "cached"

@@ -28,14 +28,16 @@ class MessageBar(QWidget):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.hide)
         self.level = ""
+        self.source = ""
         self.hide()
 
     @property
     def text(self) -> str:
         return self.label.text()
 
-    def show_message(self, text: str, level: str = "info", timeout_ms: int = 6000) -> None:
-        self.level = level
+    def show_message(self, text: str, level: str = "info", timeout_ms: int = 6000, source: str = "") -> None:
+        """Show ``text``; ``source`` names its cause (e.g. "preview") so :meth:`clear` can retract it."""
+        self.level, self.source = level, source
         self.label.setText(text)
         self.setProperty("level", level)
         self.style().unpolish(self)
@@ -45,3 +47,8 @@ class MessageBar(QWidget):
             self._timer.stop()
         else:
             self._timer.start(timeout_ms)
+
+    def clear(self, source: str) -> None:
+        """Hide the banner if ``source`` put it there: its cause has gone (the preview renders again)."""
+        if self.source == source and self.isVisible():
+            self.hide()

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.ops import Op, param_specs
+from app.core.ops.choices import unavailable_choices
 from app.core.pipeline import Step
-from app.gui.panels.param_controls import ParamControl, make_control
+from app.gui.panels.param_controls import ChoiceControl, ParamControl, make_control
 
 
 def cost_text(op: Op, full_mp: float | None, preview_mp: float | None) -> str:
@@ -135,12 +136,23 @@ class OpCard(QFrame):
             body_ok = self._refine_availability(params, ok)
         except Exception as exc:  # noqa: BLE001 - a broken op must not break the panel
             ok, why, body_ok = False, str(exc), False
+        self._choice_availability(params)
         self.check.setEnabled(ok or self.check.isChecked())
         self.body.setEnabled(body_ok)
         self.reason.setVisible(not ok)
         self.reason.setText(f"Unavailable: {why}" if not ok else "")
         self._set_state("unavailable", not ok)
         return ok
+
+    def _choice_availability(self, params: Any | None) -> None:
+        """Grey out combo entries whose model cannot run ("full — not trained yet")."""
+        try:
+            reasons = unavailable_choices(self.op, params)
+        except Exception:  # noqa: BLE001 - a broken op must not break the panel
+            reasons = {}
+        for name, ctl in self.controls.items():
+            if isinstance(ctl, ChoiceControl):
+                ctl.set_unavailable(reasons.get(name, {}))
 
     def _refine_availability(self, params: Any | None, ok: bool) -> bool:
         """Grey out a ``refine`` switch whose refiner is not trained (it can always be turned off), and keep

@@ -132,23 +132,42 @@ class BoolControl(ParamControl):
 
 
 class ChoiceControl(ParamControl):
+    """Combo box; a choice that cannot run (an untrained model) stays listed, disabled, with the reason."""
+
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()
-        self.combo.addItems(list(spec.choices))
-        self.combo.currentTextChanged.connect(lambda t: self.value_changed.emit(str(t)))
+        for choice in spec.choices:
+            self.combo.addItem(str(choice), str(choice))  # data = the value; the text may get a reason
+        self.combo.currentIndexChanged.connect(lambda _i: self.value_changed.emit(self.value()))
         lay.addWidget(self.combo, 1)
+        self.unavailable: dict[str, str] = {}
         self.set_value(spec.default)
 
     def value(self) -> str:
-        return self.combo.currentText()
+        return str(self.combo.currentData())
 
     def set_value(self, value: Any) -> None:
         self.combo.blockSignals(True)
-        self.combo.setCurrentText(str(value))
+        self.combo.setCurrentIndex(max(0, self.combo.findData(str(value))))
         self.combo.blockSignals(False)
+
+    def set_unavailable(self, reasons: dict[str, str]) -> None:
+        """Disable the choices in ``reasons`` ({choice: plain reason}) and say why; re-enable the others."""
+        if reasons == self.unavailable:
+            return
+        self.unavailable = dict(reasons)
+        model = self.combo.model()
+        for i in range(self.combo.count()):
+            choice = str(self.combo.itemData(i))
+            why = reasons.get(choice)
+            self.combo.setItemText(i, f"{choice} — {why}" if why else choice)
+            self.combo.setItemData(i, f"{choice}: {why}" if why else None, Qt.ItemDataRole.ToolTipRole)
+            item = model.item(i) if hasattr(model, "item") else None
+            if item is not None:
+                item.setEnabled(why is None)
 
 
 class TextControl(ParamControl):
