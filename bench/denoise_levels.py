@@ -31,7 +31,7 @@ from quality_data import _clean_val, centre_crop, read_srgb  # noqa: E402
 from quality_ours import run_op  # noqa: E402
 
 from app.core.isp.noise import NoiseParams, add_noise_np, quantize_np  # noqa: E402
-from app.core.isp.pipeline import process_np, sample_isp_params, unprocess_np  # noqa: E402
+from app.core.isp.synthetic_camera import process_np, sample_isp_params, unprocess_np  # noqa: E402
 from app.core.metrics.baselines import bm3d_denoise  # noqa: E402
 from app.core.metrics.psnr import psnr  # noqa: E402
 from app.core.metrics.ssim import ssim  # noqa: E402

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from quality_data import centre_crop, validation_pairs  # noqa: E402
 from quality_ours import run_op  # noqa: E402
 
-from app.core.isp.pipeline import process_np  # noqa: E402
+from app.core.isp.synthetic_camera import process_np  # noqa: E402
 from app.core.metrics.baselines import bm3d_denoise, nlm  # noqa: E402
 from app.core.metrics.psnr import psnr  # noqa: E402
 from app.core.metrics.ssim import ssim  # noqa: E402

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.metrics import synthetic as syn  # noqa: E402
 from app.core.metrics.analysis import BLOCKY_RATIO, analyze_array  # noqa: E402
-from app.core.metrics.fit_niqe import datasets_root, is_blocky, load_srgb  # noqa: E402
 from app.core.metrics.niqe import PARAMS_PATH  # noqa: E402
+from app.train.fit_niqe import datasets_root, is_blocky, load_srgb  # noqa: E402
 
 
 def holdout_images(n: int, max_side: int = 640) -> list[tuple[str, np.ndarray]]:

@@ -29,7 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.isp.pipeline import process, sample_isp_params, unprocess  # noqa: E402
+from app.core.isp.synthetic_camera import process, sample_isp_params, unprocess  # noqa: E402
 from app.core.metrics.psnr import psnr  # noqa: E402
 from app.train.isp_pairs import NC_FILES, nominal_camera, raw_files, real_pair, split_columns  # noqa: E402
 

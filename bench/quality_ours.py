@@ -54,7 +54,7 @@ class Method:
 def _bayer_in_out(op, params, pair, ctx, demosaic: str = "bilinear"):
     """Run a Bayer-only op on the pair's packed noisy RAW; develop with the pair's synthetic camera."""
     from app.core.image import ColorSpace, Image, RawInfo
-    from app.core.isp.pipeline import process_np
+    from app.core.isp.synthetic_camera import process_np
 
     raw = pair.extra["raw_pair"]
     h2, w2 = raw.noisy.shape[:2]

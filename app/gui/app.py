@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import __version__
+from app.gui.logfile import log_file  # noqa: F401 - re-exported (tests, setup_logging)
 from app.gui.resources import icon_path, sample_photo
 from app.gui.settings import APPLICATION, ORGANIZATION
 from app.gui.theme import apply_dark_theme
@@ -34,16 +35,6 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setWindowIcon(QIcon(str(icon_path())))
     apply_dark_theme(app)
     return app  # type: ignore[return-value]
-
-
-def log_file() -> Path:
-    """Where the GUI writes its log (errors shown to the user are also recorded here)."""
-    from PySide6.QtCore import QStandardPaths
-
-    base = os.environ.get("PHOTORESTORE_SETTINGS")
-    folder = Path(base).parent if base else Path(
-        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation) or Path.home())
-    return folder / "photorestore.log"
 
 
 def setup_logging() -> None:

@@ -188,7 +188,7 @@ class WindowDialogsMixin:
         QMessageBox.information(self, "Keyboard shortcuts", f"<table cellspacing=6>{rows}</table>")
 
     def show_about(self: MainWindow) -> None:
-        from app.gui.app import log_file
+        from app.gui.logfile import log_file
 
         QMessageBox.about(self, "About PhotoRestore",
                           f"<b>PhotoRestore {__version__}</b><p>RAW and sRGB photo restoration: denoise, "

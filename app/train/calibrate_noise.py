@@ -8,7 +8,7 @@ op) and ``docs/noise_calibration.md``. Sources, all read in place from ``../shar
 * ``noise/polyu/cropped_512`` -- camera JPEG pairs (one shot vs the mean of many). Their noise is
   measured in sRGB (reported as such), and matched by simulation through our own pipeline with a
   fixed average camera (:func:`app.train.noise_estimation.fit_pipeline_equivalent`). The result is
-  the *pipeline-equivalent* RAW level: what :func:`app.core.isp.pipeline.process` needs to
+  the *pipeline-equivalent* RAW level: what :func:`app.core.isp.synthetic_camera.process` needs to
   reproduce that camera's JPEG noise. In-camera noise reduction makes it lower than the physical
   sensor level.
 
@@ -35,7 +35,7 @@ import torch
 from app.core.isp.color import XYZ_TO_CAM, rgb_to_cam_matrix
 from app.core.isp.mosaic import pack_rggb_np
 from app.core.isp.noise import CALIBRATION_PATH, NoiseParams, add_noise_np, quantize_np
-from app.core.isp.pipeline import IspParams, process_np, sample_isp_params, unprocess_np
+from app.core.isp.synthetic_camera import IspParams, process_np, sample_isp_params, unprocess_np
 from app.train.calibration_report import write_report
 from app.train.noise_estimation import (
     fit_pipeline_equivalent,

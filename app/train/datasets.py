@@ -269,9 +269,3 @@ def prime_cache(dataset: Dataset) -> int:
         for path, max_side in part.image_keys():
             cache.get(path, max_side)
     return sum(c.nbytes for c in caches.values())
-
-
-if __name__ == "__main__":
-    from app.train.loader_bench import main
-
-    raise SystemExit(main())

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from app.core.isp.noise import add_noise_np, quantize_np, sample_noise_params
-from app.core.isp.pipeline import process_np, sample_isp_params, unprocess_np
+from app.core.isp.synthetic_camera import process_np, sample_isp_params, unprocess_np
 from app.core.isp.tone import linear_to_srgb_np, srgb_to_linear_np
 from app.train.blur_kernels import random_motion_kernel
 from app.train.raw_pairs import make_raw_pair, pad_even, sensor_noise
@@ -148,7 +148,7 @@ class LearnedRawNoise:
     def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> Result:
         import torch
 
-        from app.train.tasks.base import frozen_model
+        from app.train.frozen import frozen_model
 
         isp = frozen_model(self.model_id, torch.device("cpu"))
         padded, crop = pad_even(clean)

@@ -30,7 +30,7 @@ import torch
 
 from app.core.isp.color import XYZ_TO_CAM, rgb_to_cam_matrix
 from app.core.isp.mosaic import pack_rggb_np
-from app.core.isp.pipeline import IspParams, sample_isp_params, unprocess_np
+from app.core.isp.synthetic_camera import IspParams, sample_isp_params, unprocess_np
 from app.train.datasets import PatchDataset
 from app.train.patches import to_tensor
 from app.train.raw_pairs import pad_even
@@ -56,7 +56,7 @@ def nominal_camera() -> IspParams:
     """The average synthetic camera: mean of the colour matrices, mid white balance and brightness.
 
     The parametric pipeline has to assume *some* camera when it does not know the real one; this is the
-    centre of what :func:`app.core.isp.pipeline.sample_isp_params` draws.
+    centre of what :func:`app.core.isp.synthetic_camera.sample_isp_params` draws.
     """
     xyz_to_cam = np.mean([m for m in XYZ_TO_CAM.values()], axis=0)
     return IspParams(rgb_to_cam_matrix(xyz_to_cam), 2.15, 1.7, 1.0 / 0.8, True)

@@ -1,4 +1,4 @@
-"""``python -m app.train.datasets --bench``: is the 2-core CPU busy with the model or with the data?
+"""``python -m app.train.loader_bench --bench``: is the 2-core CPU busy with the model or with the data?
 
 For each config, with the decoded-image cache primed (the steady state after the first epoch; the
 priming itself, one decode of every source image, is timed separately), it measures:

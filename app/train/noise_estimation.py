@@ -24,7 +24,7 @@ from scipy.optimize import least_squares
 
 from app.core.isp.noise import NoiseParams, add_noise_np
 from app.core.isp.noise_stats import block_stats, quantile_bias
-from app.core.isp.pipeline import IspParams, process_np, unprocess_np
+from app.core.isp.synthetic_camera import IspParams, process_np, unprocess_np
 
 __all__ = [
     "NoiseCurve",
@@ -213,7 +213,7 @@ def fit_pipeline_equivalent(
     iterations: int = 3,
     seed: int = 0,
 ) -> tuple[float, float, float]:
-    """(shot, read) that make :func:`~app.core.isp.pipeline.process` reproduce the sRGB noise of pairs.
+    """(shot, read) that make :func:`~app.core.isp.synthetic_camera.process` reproduce the sRGB noise of pairs.
 
     The clean image of each pair is unprocessed with ``params``, noise is added in RAW and the
     result processed and quantised to 8 bits; its noise curve is measured exactly like the real

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.core.isp.noise import NoiseParams, add_noise_np, noise_variance_np, quantize_np, sample_noise_params
-from app.core.isp.pipeline import IspParams, sample_isp_params, unprocess_np
+from app.core.isp.synthetic_camera import IspParams, sample_isp_params, unprocess_np
 
 __all__ = ["RawPair", "make_raw_pair", "pad_even", "sensor_noise"]
 

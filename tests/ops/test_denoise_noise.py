@@ -10,7 +10,7 @@ import pytest
 
 from app.core.image import ColorSpace, Image, RawInfo
 from app.core.isp.noise import NoiseParams, add_noise_np
-from app.core.isp.pipeline import sample_isp_params, unprocess_np
+from app.core.isp.synthetic_camera import sample_isp_params, unprocess_np
 from app.core.ops.denoise_noise import estimate_raw_noise, resolve_raw_noise
 
 pytestmark = pytest.mark.usefixtures("datasets_dir")

@@ -13,7 +13,7 @@ import pytest
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image, RawInfo
 from app.core.isp.noise import NoiseParams
-from app.core.isp.pipeline import process_np
+from app.core.isp.synthetic_camera import process_np
 from app.core.metrics.psnr import psnr
 from app.core.models.registry import model_state
 from app.core.ops.denoise import MODEL_IDS, DenoiseParams

@@ -66,7 +66,7 @@ def test_committed_calibration_agrees_with_the_real_cr2(datasets_dir):
 
 @pytest.mark.slow
 def test_pipeline_equivalent_fit_recovers_noise_rendered_by_random_cameras():
-    from app.core.isp.pipeline import process_np, sample_isp_params, unprocess_np
+    from app.core.isp.synthetic_camera import process_np, sample_isp_params, unprocess_np
     from app.train.calibrate_noise import average_camera
     from app.train.noise_estimation import fit_pipeline_equivalent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.core.isp.pipeline import IspParams, unprocess_np
+from app.core.isp.synthetic_camera import IspParams, unprocess_np
 from app.core.isp.tone import srgb_to_linear_np
 from app.train.blur_kernels import random_motion_kernel, random_trajectory, trajectory_to_kernel
 from app.train.degrade import Compose, Degradation, Jpeg, LowLight, MotionBlur, OneOf, RandomApply, RawNoise

@@ -58,7 +58,7 @@ def test_denoise_raw_rejects_odd_patches():
 
 
 def test_develop_loss_compares_developed_images_and_keeps_gradients():
-    from app.core.isp.pipeline import process
+    from app.core.isp.synthetic_camera import process
     from app.train.tasks.denoise_raw import isp_from_vector
 
     task = get_task("denoise_raw")

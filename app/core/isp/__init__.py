@@ -36,7 +36,7 @@ from app.core.isp.noise import (
     quantize_np,
     sample_noise_params,
 )
-from app.core.isp.pipeline import IspParams, process, process_np, sample_isp_params, unprocess, unprocess_np
+from app.core.isp.synthetic_camera import IspParams, process, process_np, sample_isp_params, unprocess, unprocess_np
 from app.core.isp.tone import (
     LinearToSrgb,
     SrgbToLinear,

@@ -1,7 +1,7 @@
 """Image-quality metrics and photo analysis.
 
 Full reference: :func:`psnr`, :func:`ssim` (numpy) and ``psnr_torch`` / ``ssim_torch`` (batches).
-No reference: :func:`niqe` with our own pristine model (``fit_niqe``). Analysis: :func:`analyze_image`
+No reference: :func:`niqe` with our own pristine model (``app.train.fit_niqe``). Analysis: :func:`analyze_image`
 (noise, blur, exposure, JPEG blocking) and the Auto recipe :func:`propose_recipe`. CLI-facing dicts:
 :func:`compare` and :func:`analyze` in :mod:`app.core.metrics.compare`.
 """

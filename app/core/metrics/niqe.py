@@ -3,7 +3,7 @@
 NIQE is "opinion unaware": it fits a multivariate Gaussian (MVG) to natural-scene statistics of
 sharp patches of pristine photos, fits another MVG to all patches of the image under test, and
 reports the distance between the two. Lower is better. The pristine model is *ours*: it is fitted
-by ``python -m app.core.metrics.fit_niqe`` on the clean photos in ``../shared/datasets/clean/``
+by ``python -m app.train.fit_niqe`` on the clean photos in ``../shared/datasets/clean/``
 (the list of images used and held out is stored in ``niqe_params.npz`` and printed by that
 command), because the published MATLAB model cannot be downloaded here.
 
@@ -147,7 +147,7 @@ def load_model(path: str | None = None) -> NiqeModel:
     """Load the pristine model written by ``fit_niqe`` (cached)."""
     p = Path(path) if path else PARAMS_PATH
     if not p.is_file():
-        raise FileNotFoundError(f"NIQE model {p} is missing; run `python -m app.core.metrics.fit_niqe`")
+        raise FileNotFoundError(f"NIQE model {p} is missing; run `python -m app.train.fit_niqe`")
     with np.load(p, allow_pickle=False) as z:
         return NiqeModel(mu=z["mu"], cov=z["cov"], patch=int(z["patch"]), n_patches=int(z["n_patches"]),
                          images=tuple(str(s) for s in z["images"]))

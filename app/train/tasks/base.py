@@ -25,6 +25,7 @@ from app.train.datasets import (
     PairPatches,
     PatchDataset,
 )
+from app.train.frozen import frozen_model  # noqa: F401 - re-exported for the tasks
 from app.train.sources import SOURCES, ensure_wallpapers
 from app.train.splits import Splits
 
@@ -67,23 +68,6 @@ class Task:
     build_discriminator: Callable[[dict], nn.Module] | None = None
     losses: Mapping[str, Callable[..., nn.Module]] = field(default_factory=dict)
 
-
-_frozen: dict[str, nn.Module] = {}
-
-
-def frozen_model(model_id: str, device: torch.device) -> nn.Module:
-    """The exported net ``model_id`` (registry-verified), frozen, float32, in eval mode; loaded once per
-    process and device (tasks that train on top of another model's outputs).
-
-    Raises:
-        ModelUnavailableError: ``model_id`` has not been trained and exported yet.
-    """
-    from app.core.models.registry import load_model
-
-    key = f"{model_id}@{device}"
-    if key not in _frozen:
-        _frozen[key] = load_model(model_id, "cpu").module.to(device).float().eval().requires_grad_(False)
-    return _frozen[key]
 
 
 def build_mixture(cfg: Mapping[str, Any], splits: Splits, split: str, *, degrade: Degradation | None = None,

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from app.core.isp.pipeline import IspParams
+from app.core.isp.synthetic_camera import IspParams
 from app.core.models.descriptor import ModelDescriptor
 from app.train.raw_pairs import make_raw_pair
 from app.train.splits import Splits
@@ -98,7 +98,7 @@ def forward(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     pred = model(torch.cat([batch["lq"], batch["variance"]], dim=1))
     if "isp_vec" not in batch:
         return pred
-    from app.core.isp.pipeline import process
+    from app.core.isp.synthetic_camera import process
 
     cams = [isp_from_vector(v) for v in batch["isp_vec"]]
     with torch.no_grad():

@@ -35,7 +35,7 @@ class IspLoss(nn.Module):
 
 
 def _parametric(srgb: torch.Tensor, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    from app.core.isp.pipeline import process, unprocess
+    from app.core.isp.synthetic_camera import process, unprocess
     from app.train.isp_pairs import nominal_camera
 
     cam = nominal_camera()

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.metrics.fit_niqe import is_blocky, load_srgb
 from app.core.metrics.niqe import PARAMS_PATH
+from app.train.fit_niqe import is_blocky, load_srgb
 
 
 def _holdout(datasets_dir: Path, n: int, side: int) -> list[np.ndarray]:

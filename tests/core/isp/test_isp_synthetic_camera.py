@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from app.core.isp.color import XYZ_TO_CAM, rgb_to_cam_matrix, sample_ccm, sample_wb_gains
-from app.core.isp.pipeline import IspParams, process, process_np, sample_isp_params, unprocess, unprocess_np
+from app.core.isp.synthetic_camera import IspParams, process, process_np, sample_isp_params, unprocess, unprocess_np
 
 
 def _in_gamut_batch(b: int, seed: int) -> torch.Tensor:

@@ -1,4 +1,6 @@
-"""A simple, invertible camera pipeline: sRGB <-> linear camera RAW (Brooks et al. 2019, CycleISP).
+"""The synthetic camera: a simple, invertible pipeline sRGB <-> linear camera RAW (Brooks et al. 2019, CycleISP).
+
+Not the op pipeline (that is :mod:`app.core.pipeline`): this one makes training pairs and noise calibrations.
 
 ``process`` (RAW -> sRGB) is: white balance and digital gain -> clamp -> demosaic -> camera ->
 sRGB colour matrix -> clamp -> sRGB transfer curve -> smoothstep tone curve.

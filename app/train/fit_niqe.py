@@ -1,4 +1,4 @@
-"""Fit the NIQE pristine model on our own clean photos: ``python -m app.core.metrics.fit_niqe``.
+"""Fit the NIQE pristine model on our own clean photos: ``python -m app.train.fit_niqe``.
 
 Which images: the photos under ``<datasets>/clean/`` (sunhays80, urban100, live1, cycleisp_samples,
 package_samples) that the project's recorded split (``app/train/splits.json``, by scene) puts in
@@ -35,7 +35,7 @@ HOLDOUT_MODULUS = 5
 def datasets_root() -> Path:
     """``$PHOTORESTORE_DATASETS`` or ``../shared/datasets`` next to the repository."""
     env = os.environ.get("PHOTORESTORE_DATASETS")
-    return Path(env) if env else Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
+    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 
 def holdout_set(rels: list[str], root: Path) -> tuple[set[str], str]:
