@@ -73,6 +73,7 @@ def output_path(src: Path, outdir: Path, fmt: str, taken: set[Path]) -> Path:
 def cmd_run(args: argparse.Namespace) -> int:
     from app.core.context import Cancelled, RunContext
     from app.core.io import ImageIOError, load_image, save_image
+    from app.core.models.weights import ModelUnavailableError
     from app.core.pipeline import OpUnavailableError, Pipeline, RecipeError
 
     try:
@@ -125,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 bar.close()
                 _err(_file_error(src, exc))
                 failed += 1
-            except (OpUnavailableError, RecipeError, ValueError) as exc:
+            except (OpUnavailableError, ModelUnavailableError, RecipeError, ValueError) as exc:
                 bar.close()
                 _err(f"{src.name}: error: {exc}")
                 failed += 1
@@ -149,7 +150,9 @@ def cmd_ops(args: argparse.Namespace) -> int:
 
     for op in all_ops():
         ok, why = op.availability()
-        state = "" if ok else f"  [unavailable: {why}]"
+        # Available with a reason = one route works, another does not (e.g. denoise's RAW model is fine but
+        # its sRGB model is corrupt): say so, or the listing claims more than a run can do.
+        state = f"  [partly unavailable: {why}]" if ok and why else "" if ok else f"  [unavailable: {why}]"
         print(f"{op.id:14s} {op.label}{state}")
         if op.description:
             print(f"{'':14s} {op.description}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+
 import cv2
 import pytest
-from hardening_util import assert_clean_stderr, cli, exif_with_empty_orientation, jpeg
+from hardening_util import REPO, assert_clean_stderr, cli, exif_with_empty_orientation, jpeg
 
 
 def test_jpeg_with_empty_orientation_tag_opens(tmp_path):
@@ -91,3 +93,23 @@ def test_tile_and_quality_are_checked_before_any_file(tmp_path, flag, value):
     assert res.returncode == 2 and f"argument {flag}" in res.stderr
     assert_clean_stderr(res.stderr)
     assert not out.exists()
+
+
+def test_a_corrupt_model_shows_in_ops_and_fails_cleanly(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(REPO / "models", models)
+    weights = next(models.glob("cycleisp_srgb_denoise-*.safetensors"))
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    env = {"PHOTORESTORE_MODELS_DIR": str(models)}
+    res = cli("ops", env=env)
+    line = next(x for x in res.stdout.splitlines() if x.startswith("denoise "))
+    assert "unavailable" in line and "cycleisp_srgb_denoise" in line and "corrupt" in line, line
+    src = jpeg(tmp_path / "a.jpg")
+    res = cli("run", src, "-o", tmp_path / "out", "--op", "denoise", env=env)
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("a.jpg: error: model cycleisp_srgb_denoise is corrupt"), lines
+    assert lines[0].count("cycleisp_srgb_denoise") == 1 + lines[0].count(".safetensors")
+    assert_clean_stderr(res.stderr)

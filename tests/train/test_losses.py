@@ -19,7 +19,10 @@ def images():
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_each_loss_is_zero_for_a_perfect_prediction_and_has_gradients(name, images):
     pred, target = images
-    loss_fn = LOSSES[name]()
+    try:
+        loss_fn = LOSSES[name]()
+    except FileNotFoundError as exc:  # the perceptual loss needs the VGG16/HED weights in the user cache
+        pytest.skip(f"{name}: {exc}")
     assert float(loss_fn(target, target)) == pytest.approx(0.0, abs=2e-3)  # Charbonnier's floor is eps
     loss = loss_fn(pred, target)
     assert loss.ndim == 0 and float(loss.detach()) > 0.01

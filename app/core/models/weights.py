@@ -8,7 +8,7 @@ States, as ``photorestore models`` and the ops' availability report them:
   weights that do not fit the registered architecture.
 * ``untrained`` -- a registered model with no manifest entry yet, or one marked ``trained = false``.
 
-Hashing a 100 MB file takes ~0.2 s, so results are cached by (path, mtime, size): checking
+Hashing a 100 MB file takes ~0.2 s, so results are cached by (path, inode, mtime, ctime, size): checking
 states for every UI refresh or loading a model twice costs a ``stat``. Weights are never used
 unverified: a file that changed since it was hashed is hashed again from the very bytes that
 are then deserialised.
@@ -39,8 +39,8 @@ __all__ = [
 ]
 
 _lock = threading.Lock()
-# (resolved path, mtime_ns, size) -> (sha256, safetensors problem or "")
-_hash_cache: dict[tuple[str, int, int], tuple[str, str]] = {}
+# (resolved path, inode, mtime_ns, ctime_ns, size) -> (sha256, safetensors problem or "")
+_hash_cache: dict[tuple[str, int, int, int, int], tuple[str, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,12 @@ class ModelUnavailableError(RuntimeError):
         self.message = message
 
 
-def _stat_key(path: Path) -> tuple[str, int, int]:
+def _stat_key(path: Path) -> tuple[str, int, int, int, int]:
+    """What identifies one version of a file. mtime and size alone miss an in-place edit that keeps both
+    (``os.utime`` can set mtime back); the inode changes when a file is replaced, and ctime changes on
+    every write or utime and cannot be set by users, so a tampered file is hashed again."""
     st = path.stat()
-    return (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    return (str(path.resolve()), st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
 
 def _header_problem(path: Path) -> str:
@@ -82,7 +85,7 @@ def _header_problem(path: Path) -> str:
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 hex digest of a file, cached by (path, mtime, size)."""
+    """sha256 hex digest of a file, cached by (path, inode, mtime, ctime, size)."""
     return _check(Path(path))[0]
 
 
@@ -189,7 +192,7 @@ def load_weights(entry: ManifestEntry, directory: Path | None = None,
     try:
         if data is not None:
             tensors = safetensors.torch.load(data)
-        else:  # verified before at this (mtime, size): memory-map it, no second hash
+        else:  # verified before at this (inode, mtime, ctime, size): memory-map it, no second hash
             tensors = safetensors.torch.load_file(path, device="cpu")
         # framework="numpy": the header check must not import torch (it runs at GUI start-up).
         with safetensors.safe_open(str(path), framework="numpy") as fh:

@@ -132,9 +132,9 @@ class DeblurOp(Op):
 
         model_id = MODEL_IDS[params.model]
         for mid in self.model_ids(params):
-            ok, why = model_status(mid)
-            if not ok:
-                raise ModelUnavailableError(mid, model_state(mid).name, why)
+            state = model_state(mid)
+            if not state.ok:  # the state's own message: "model X is corrupt: model X: ..." said it twice
+                raise ModelUnavailableError(mid, state.name, state.message)
         if image.space is not ColorSpace.SRGB or image.channels not in (1, 3):
             raise ValueError(f"deblurring needs an sRGB grey or colour image, got {image.space.value} "
                              f"with {image.channels} channel(s)")

@@ -143,10 +143,9 @@ class DenoiseOp(Op):
         if route == "raw" and image.space is not ColorSpace.BAYER:
             raise ValueError("RAW denoising needs a RAW file (a sensor mosaic); use mode auto or srgb")
         model_id = MODEL_IDS[(route, params.model)]
-        ok, why = model_status(model_id)
-        if not ok:
-            state = model_state(model_id)
-            raise ModelUnavailableError(model_id, state.name, why)
+        state = model_state(model_id)
+        if not state.ok:  # the state's own message: "model X is corrupt: model X: ..." said it twice
+            raise ModelUnavailableError(model_id, state.name, state.message)
         if params.strength == 0.0:  # blending would return the input exactly; skip the network
             return image
         if route == "raw":

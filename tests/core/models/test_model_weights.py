@@ -91,3 +91,27 @@ def test_load_refuses_unverified_weights(tmp_path, change, state):
     with pytest.raises(ModelUnavailableError, match=f"model m is {state}") as err:
         load_weights(entry, tmp_path)
     assert err.value.state == state
+
+
+@pytest.mark.parametrize("how", ["in place", "replaced"])
+def test_an_edit_keeping_size_and_mtime_is_still_caught(tmp_path, how):
+    """Issue 22 #11: one long-running process, a same-size edit with the mtime set back: hashed again."""
+    weights.clear_hash_cache()
+    entry = write_weights(tmp_path)
+    path = tmp_path / "w.safetensors"
+    assert verify(entry, tmp_path).ok
+    load_weights(entry, tmp_path)
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF
+    if how == "in place":
+        with open(path, "r+b") as fh:
+            fh.write(bytes(data))
+    else:  # a new file (new inode) moved over the old one
+        (tmp_path / "new").write_bytes(bytes(data))
+        os.replace(tmp_path / "new", path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert verify(entry, tmp_path).name == "corrupt"
+    with pytest.raises(ModelUnavailableError, match="corrupt"):
+        load_weights(entry, tmp_path)
