@@ -8,6 +8,8 @@ contiguous frame range with a gap before it), so nothing reported here was train
 * ``denoise-raw``: validation clean photos through ``app.train.degrade.RawNoise`` (unprocess to RAW,
   SIDD-like shot/read noise, 12/14-bit quantisation, develop): the sRGB input of the baselines and
   the packed noisy RAW for ops that accept Bayer data, with the same synthetic camera.
+* ``denoise-phone``: validation clean photos through ``app.train.phone_isp.PhoneNoise`` (phone-pipeline
+  noise, issue 27).
 * ``lowlight``: real SICE validation sequences: the darkest frame (mean luma < 50) against the frame
   whose luma is closest to 115 within 90-140 (the dataset README's pairing).
 * ``deblur``: real GoPro blur: ``n`` (7, 11, 15 in turn) consecutive validation frames averaged in
@@ -26,11 +28,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-TASKS = ("denoise-srgb", "denoise-raw", "lowlight", "deblur", "deblur-shake")
+TASKS = ("denoise-srgb", "denoise-raw", "denoise-phone", "lowlight", "deblur", "deblur-shake")
 MAX_SIDE = 512
 SOURCE_NOTES = {
     "denoise-srgb": "real PolyU pairs, validation scenes",
     "denoise-raw": "validation clean photos + RawNoise (SIDD-like shot/read in RAW, developed)",
+    "denoise-phone": "validation clean photos + PhoneNoise (sensor noise through a phone-like ISP: NR, sharpening, "
+                     "local tone map, 4:2:0 JPEG, resize)",
     "lowlight": "real SICE pairs (darkest frame vs luma~115 frame), validation scenes",
     "deblur": "real GoPro frame averages (n=7/11/15, linear light), validation frames 181-220",
     "deblur-shake": "validation clean photos + random camera-shake kernel (4-32 px, linear light), mild noise, 8-bit",
@@ -113,6 +117,15 @@ def _raw_noise(limit: int, seed: int) -> Iterator[ValPair]:
         yield ValPair(f"raw/{name}", noisy, target, {"raw_pair": pair, "noise": info.get("noise")})
 
 
+def _phone(limit: int, seed: int) -> Iterator[ValPair]:
+    from app.train.phone_isp import PhoneNoise
+
+    deg = PhoneNoise()
+    for name, path in _clean_val()[:limit]:
+        noisy, target, info = deg(centre_crop(read_srgb(path)), _seed(name, seed))
+        yield ValPair(f"phone/{name}", noisy, target, {"noise": info["noise"], "jpeg": info["jpeg"]})
+
+
 def _sice(limit: int) -> Iterator[ValPair]:
     n = 0
     for it in sorted(_splits().items("sice", "val"), key=lambda it: it.key):
@@ -174,6 +187,8 @@ def validation_pairs(task: str, limit: int, seed: int = 0) -> Iterator[ValPair]:
         return _polyu(limit)
     if task == "denoise-raw":
         return _raw_noise(limit, seed)
+    if task == "denoise-phone":
+        return _phone(limit, seed)
     if task == "lowlight":
         return _sice(limit)
     if task == "deblur":

@@ -20,15 +20,17 @@ from app.core.metrics.baselines import baselines_for
 from app.core.metrics.recipe_auto import plan_recipe, propose_recipe
 
 #: model op ids each task is for (listed even when missing)
-EXPECTED_OPS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "lowlight": ("lowlight",),
+EXPECTED_OPS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
+                "lowlight": ("lowlight",),
                 "deblur": ("deblur",), "deblur-shake": ("deblur",)}
 #: registered ops whose id contains one of these words are run on the task
-KEYWORDS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "lowlight": ("lowlight", "exposure"),
+KEYWORDS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
+            "lowlight": ("lowlight", "exposure"),
             "deblur": ("deblur", "unsharp", "sharpen"), "deblur-shake": ("deblur", "unsharp", "sharpen")}
 #: Auto steps kept per task: a task's reference fixes everything else (a dark PolyU scene stays dark
 #: in its reference, so brightening it is right for a user and wrong for this PSNR). Denoising is
 #: part of the low-light and deblur rules (after brightening, before sharpening), so it stays.
-AUTO_KEEP = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",),
+AUTO_KEEP = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
              "lowlight": ("lowlight", "exposure", "denoise"), "deblur": ("deblur", "unsharp", "denoise"),
              "deblur-shake": ("deblur", "unsharp", "denoise")}
 
@@ -103,6 +105,7 @@ def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None, bayer: bool 
 #: params a task fixes for an op, so its row measures one route (denoise-raw: on the mosaic, never the
 #: auto fallback to sRGB; that route has its own row, see ``ROUTE_ROWS``)
 FIXED_PARAMS = {("denoise-raw", "denoise"): {"mode": "raw"}, ("denoise-srgb", "denoise"): {"mode": "srgb"},
+                ("denoise-phone", "denoise"): {"mode": "srgb"},
                 ("deblur", "deblur"): {"model": "fast"}, ("deblur-shake", "deblur"): {"model": "fast"},
                 # the op's own automatic ratio; the "ratio" Auto's recipe proposes is then ignored
                 ("lowlight", "lowlight"): {"auto_ratio": True}}

@@ -137,7 +137,7 @@ class Baseline:
     max_pairs: int | None = None
 
 
-_DENOISE = ("denoise-srgb", "denoise-raw")
+_DENOISE = ("denoise-srgb", "denoise-raw", "denoise-phone")
 _DEBLUR = ("deblur", "deblur-shake")
 BASELINES: dict[str, Baseline] = {b.name: b for b in (
     Baseline("identity", identity, (*_DENOISE, "lowlight", *_DEBLUR), "input as is"),

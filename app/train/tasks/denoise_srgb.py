@@ -22,9 +22,11 @@ def degradation(cfg: dict[str, Any]):
     Keys: ``isp`` (``"parametric"``: :class:`RawNoise`, default; ``"learned"``: :class:`LearnedRawNoise`,
     CycleISP's learned camera pipeline), ``noise_model`` (a name or a list drawn uniformly: ``"sidd"``,
     ``"dnd"``, ``"calibrated"``),
-    ``bits`` (ADC depths), ``jpeg_p`` (probability of a JPEG stage after the noise) and ``jpeg_quality``.
+    ``bits`` (ADC depths), ``jpeg_p`` (probability of a JPEG stage after the noise), ``jpeg_quality`` and
+    ``phone_p`` (probability of :class:`app.train.phone_isp.PhoneNoise` instead of all of the above).
     """
     from app.train.degrade import Compose, Jpeg, LearnedRawNoise, OneOf, RandomApply, RawNoise
+    from app.train.phone_isp import PhoneNoise
 
     d = cfg["degrade"]
     models = d.get("noise_model", "sidd")
@@ -34,10 +36,11 @@ def degradation(cfg: dict[str, Any]):
         raise ValueError(f"degrade.isp must be 'parametric' or 'learned', got {d['isp']!r}")
     noise = (kind(noise_model=models, bits=bits) if isinstance(models, str)
              else OneOf([kind(noise_model=m, bits=bits) for m in models]))
-    if not d.get("jpeg_p", 0.0):
-        return noise
-    jpeg = Jpeg(quality_range=tuple(d.get("jpeg_quality", (60, 95))))
-    return Compose([noise, RandomApply(jpeg, p=float(d["jpeg_p"]))])
+    if d.get("jpeg_p", 0.0):
+        jpeg = Jpeg(quality_range=tuple(d.get("jpeg_quality", (60, 95))))
+        noise = Compose([noise, RandomApply(jpeg, p=float(d["jpeg_p"]))])
+    phone_p = float(d.get("phone_p", 0.0))
+    return OneOf([noise, PhoneNoise()], weights=[1.0 - phone_p, phone_p]) if phone_p else noise
 
 
 def arch_config(cfg: dict[str, Any]) -> dict[str, Any]:
