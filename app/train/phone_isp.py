@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from app.core.isp.noise import NoiseParams
-from app.core.isp.pipeline import process_np, sample_isp_params, unprocess_np
+from app.core.isp.synthetic_camera import process_np, sample_isp_params, unprocess_np
 from app.train.degrade import Jpeg
 from app.train.raw_pairs import pad_even, sensor_noise
 
