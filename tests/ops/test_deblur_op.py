@@ -200,3 +200,25 @@ def test_loaded_model_is_prepared_once(fast_net):
     model = load_model("deblurgan_fast", "cpu", directory=models_dir())
     bns = [m for m in model.module.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert model.module._photorestore_prepared and not bns  # folded, and the flag stops a second pass
+
+
+def test_cancel_inside_a_single_tile_stops_within_a_layer(fast_net):
+    """Issue 22 #10: one tile is the whole image, so a check between tiles is not enough."""
+    from app.core.models.registry import load_model
+
+    module = load_model("deblurgan_fast", "cpu").module
+    leaves = [m for m in module.modules() if next(m.children(), None) is None]
+    ran: list[int] = []
+    cancel = threading.Event()
+    handles = [m.register_forward_hook(lambda m, i, o, k=k: ran.append(k)) for k, m in enumerate(leaves)]
+    handles.append(leaves[0].register_forward_hook(lambda *_: cancel.set()))  # Ctrl-C during the first layer
+    try:
+        with pytest.raises(Cancelled):
+            _run({}, _photo(256, 384, seed=4), RunContext(None, cancel, device="cpu", tile=1024))
+    finally:
+        for h in handles:
+            h.remove()
+    assert ran == [0]  # nothing after the layer that was running
+    cancel.clear()
+    ran.clear()
+    assert _run({"strength": 1.0}, _photo(64, 96)).shape == (64, 96, 3)  # the cached module still runs
