@@ -88,6 +88,16 @@ class EditModel(QObject):
         new += [dataclasses.replace(s, enabled=False) for s in self.steps if s.op_id not in named]
         self.undo_stack.push(_Apply(self, text, new, "", "all"))
 
+    def load_photo_recipe(self, recipe: Recipe | None) -> None:
+        """Start another photo's editing: its own recipe (or every op off, at defaults), a fresh undo
+        history. Not undoable: undo never reaches back into the previous photo's edits."""
+        new = [dataclasses.replace(s, enabled=True) for s in (recipe.steps if recipe else []) if s.enabled]
+        named = {s.op_id for s in new}
+        new += [Step(op.id, op.default_params(), False) for op in all_ops() if op.id not in named]
+        self.undo_stack.clear()
+        if new != self.steps:
+            self._replace(new, "", "all")
+
     # -- plumbing -------------------------------------------------------------------------------
     def sync_ops(self) -> bool:
         """Match the steps to the registered ops (ops can be registered at run time). Not undoable."""

@@ -45,6 +45,7 @@ from app.gui.presets import Presets
 from app.gui.render_scheduler import RenderResult, RenderScheduler
 from app.gui.resources import icon_path
 from app.gui.settings import Settings
+from app.gui.sidecars import install as install_edits
 from app.gui.window_dialogs import WindowDialogsMixin
 from app.gui.window_render import DETAIL_THRESHOLD, WindowRenderMixin  # noqa: F401 - re-exported
 from app.gui.workers import Worker
@@ -84,6 +85,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.detail: Pyramid | None = None
         self.timings: dict[str, float] = {}
         self._opened_at = 0.0
+        self._kept: Document | None = None
 
         self.view = CompareView()
         self.message_bar = MessageBar()
@@ -130,6 +132,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.details.rendered.connect(self._detail_rendered)
 
         self.actions_by_name = build_actions(self)
+        self.edits = install_edits(self)  # per-photo recipes (sidecars), copy/paste edits
         for dock in (self.ops_dock, self.meta_dock, self.quality_dock):
             self.view_menu.addAction(dock.toggleViewAction())
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -187,6 +190,9 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.io_worker.cancel()
         self.previews.cancel()
         self.details.cancel()
+        if self.doc is not None and self.doc.full is not None:
+            self._kept = self.doc  # shown again if this open fails
+        self.edits.switch_to(path)  # the photo's own edits (sidecar), or none
         self.doc = doc = Document(path)
         self.detail, self.last_render = None, None
         self._opened_at = time.perf_counter()
@@ -217,12 +223,31 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         text = f"Cannot open {Path(path).name}: {msg}"
         log.error(text)
         if self.doc is not None and self.doc.path == path and self.doc.quick is None:
-            self.doc = None
-            self.view.clear()
-            self.metadata_panel.show_metadata(None, None, None)
-            self.setWindowTitle("PhotoRestore")
+            kept, self._kept = self._kept, None
+            if kept is not None and kept.path != path:
+                self._show_kept(kept)  # a failed open keeps the photo the user was working on
+            else:
+                self.doc = None
+                self.edits.switch_to(None)
+                self.view.clear()
+                self.metadata_panel.show_metadata(None, None, None)
+                self.setWindowTitle("PhotoRestore")
         self.show_message(text, "error")
         self.open_failed.emit(text)
+
+    def _show_kept(self, doc: Document) -> None:
+        """Show ``doc`` (fully decoded) again, with its edits, after another photo failed to open."""
+        self.doc, f = doc, doc.full
+        self.edits.switch_to(doc.path)
+        self.setWindowTitle(f"{doc.name} — PhotoRestore")
+        w, h = f.developed.width, f.developed.height
+        self.view.set_reference_size(w, h)
+        self.view.set_before([f.pyramid])
+        self.view.set_after([])
+        self.view.fit()
+        self.metadata_panel.show_metadata(doc.path, doc.meta, (w, h))
+        self.ops_panel.set_megapixels(w * h / 1e6, f.preview.width * f.preview.height / 1e6)
+        self.previews.request()
 
     def _quick_loaded(self, doc: Document, q: QuickLoad) -> None:
         if doc is not self.doc or doc.full is not None:
@@ -326,6 +351,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.io_worker.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.edits.flush()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.shutdown()
