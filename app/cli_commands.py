@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from app.cli_progress import ProgressBar
@@ -73,9 +74,11 @@ def output_path(src: Path, outdir: Path, fmt: str, taken: set[Path]) -> Path:
 def cmd_run(args: argparse.Namespace) -> int:
     from app.core.context import Cancelled, RunContext
     from app.core.io import ImageIOError, load_image, save_image
+    from app.core.io.export import remove_stale_partials
     from app.core.models.weights import ModelUnavailableError
     from app.core.pipeline import OpUnavailableError, Pipeline, RecipeError
 
+    started = time.time()
     try:
         steps = build_steps(args)
     except RecipeError as exc:
@@ -87,10 +90,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     except OSError as exc:
         _err(f"photorestore: cannot create output folder {outdir}: {exc.strerror}")
         return 2
+    for stale in remove_stale_partials(outdir, started):
+        _err(f"photorestore: note: removed {stale.name}, left by an interrupted earlier run")
     inputs = [Path(p) for p in args.inputs]
     protect = [p.resolve() for p in inputs if p.exists()]
     cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    stopped_by: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        # SIGTERM (kill, logout, a service manager) like Ctrl-C: finish or abandon the current write
+        # cleanly (never a half-written or leftover file), then stop.
+        stopped_by.append(signum)
+        cancel.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     pipeline = Pipeline()
     failed, taken = 0, set()
     try:
@@ -139,9 +152,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 _err(f"{src.name}: error: {type(exc).__name__}: {exc}")
                 failed += 1
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if cancel.is_set():
-        return 130
+        return 128 + (stopped_by[0] if stopped_by else signal.SIGINT)
     return 1 if failed else 0
 
 

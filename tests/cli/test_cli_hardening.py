@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import cv2
 import pytest
@@ -113,3 +118,45 @@ def test_a_corrupt_model_shows_in_ops_and_fails_cleanly(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("a.jpg: error: model cycleisp_srgb_denoise is corrupt"), lines
     assert lines[0].count("cycleisp_srgb_denoise") == 1 + lines[0].count(".safetensors")
     assert_clean_stderr(res.stderr)
+
+
+def test_stale_partials_of_dead_runs_are_removed_at_the_start(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = out / ".photorestore-999999999-0123456789ab.partial.jpg"  # no such pid
+    old_style = out / ".photorestore-a5039ae476bb.partial.tif"
+    live = out / f".photorestore-{os.getpid()}-0123456789ab.partial.jpg"  # a process still writing it
+    fresh = out / ".photorestore-999999998-0123456789ab.partial.png"  # modified after the run started
+    other = out / ".photorestore-notes.txt"
+    for p in (dead, old_style, live, fresh, other):
+        p.write_bytes(b"half a file")
+    hour_ago = time.time() - 3600
+    for p in (dead, old_style, live, other):
+        os.utime(p, (hour_ago, hour_ago))
+    os.utime(fresh, (time.time() + 3600, time.time() + 3600))
+    res = cli("run", jpeg(tmp_path / "a.jpg"), "-o", out, "--op", "exposure:ev=0.1")
+    assert res.returncode == 0, res.stderr
+    left = {p.name for p in out.iterdir()}
+    assert left == {live.name, fresh.name, other.name, "a.jpg"}
+    assert res.stderr.count("left by an interrupted earlier run") == 2
+
+
+def test_sigterm_stops_like_ctrl_c_and_leaves_no_partial(tmp_path):
+    srcs = [jpeg(tmp_path / f"p{k}.jpg", value=40 + 10 * k, size=(900, 600)) for k in range(8)]
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "run", *map(str, srcs), "-o", str(out),
+                             "--op", "nlm_denoise", "--format", "tiff16"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    first = proc.stdout.readline()  # one file done: the next is being processed or written
+    assert " -> " in first
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "cancelled" in err
+    assert_clean_stderr(err)
+    names = [p.name for p in out.iterdir()]
+    assert not [n for n in names if ".partial" in n], names
+    assert 1 <= len(names) < len(srcs)
+    for name in names:  # every output there is whole
+        assert cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED).shape[:2] == (600, 900)

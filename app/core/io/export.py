@@ -21,7 +21,9 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import secrets
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,15 +202,54 @@ def _blocks(image: Image, keep_metadata: bool) -> _Blocks:
     return _Blocks(icc.srgb_profile(), tags, exif.tags_to_blob(tags), xmp)
 
 
+#: Partial files: ``.photorestore-<pid>-<random>.partial<ext>`` (older versions: no ``<pid>-``).
+PARTIAL_RE = re.compile(r"^\.photorestore-(?:(\d+)-)?[0-9a-f]{8,32}\.partial(\.[A-Za-z0-9]{1,8})?$")
+
+
 def _temp_path(dest: Path) -> Path:
     for _ in range(100):  # ASCII name: some native libraries (exiv2 on Windows) choke on others
-        tmp = dest.parent / f".photorestore-{secrets.token_hex(6)}.partial{dest.suffix}"
+        # The pid lets a later run tell a dead process's leftover from a live process's write.
+        tmp = dest.parent / f".photorestore-{os.getpid()}-{secrets.token_hex(6)}.partial{dest.suffix}"
         try:  # created exclusively with the umask's normal permissions, unlike mkstemp's 0600
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             return tmp
         except FileExistsError:
             continue
+        except OSError as exc:  # read-only folder, name too long, disk full: about dest, not the temp
+            raise ExportError(dest, f"cannot write in {dest.parent.name or dest.parent} "
+                                    f"({exc.strerror or type(exc).__name__})") from None
     raise ExportError(dest, "cannot create a temporary file next to the output")
+
+
+def remove_stale_partials(folder: str | os.PathLike[str], started: float) -> list[Path]:
+    """Delete this app's partial files in ``folder`` that an interrupted run left (SIGKILL, power loss).
+
+    Only files named like :func:`_temp_path`'s, last modified before ``started`` (the current run's start,
+    ``time.time()``), and not belonging to a process that is still running (another export in progress
+    in the same folder). Returns what was removed; errors are skipped (the files are harmless).
+    """
+    import psutil
+
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = PARTIAL_RE.match(entry.name)
+        if not match:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode) or st.st_mtime >= started:
+                continue
+            if match.group(1) and psutil.pid_exists(int(match.group(1))):
+                continue
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except (OSError, ValueError, OverflowError):
+            continue
+    return removed
 
 
 def _commit(tmp: Path, dest: Path, overwrite: bool) -> None:
