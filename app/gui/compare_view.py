@@ -270,7 +270,8 @@ class CompareView(QWidget):
         p.setPen(QPen(_ACCENT, 2))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawEllipse(box)
-        label = f"{which.upper()} {vp.zoom * 100:.0f}%"
+        # 1:1 while the view is at or below 100 %, else twice the view's zoom: say which.
+        label = f"{which.upper()} 1:1" if abs(vp.zoom - 1.0) < 1e-3 else f"{which.upper()} 2× · {vp.zoom * 100:.0f} %"
         draw_badge(p, self.font(), label, box.center().x() - 40, box.bottom() - 26)
 
     # -- interaction ---------------------------------------------------------------------------------

@@ -93,9 +93,9 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addWidget(self.message_bar)
         lay.addWidget(self.view, 1)
         self.setCentralWidget(central)
+        self.message_bar.float_over(central)  # over the photo: a banner never pushes the image down
 
         self.ops_panel = OpsPanel(self.model, Presets())
         self.ops_panel.last_folder = self.settings.last_folder
@@ -117,6 +117,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.render_label.setObjectName("dimLabel")
         self.zoom_label = QLabel()
         self.statusBar().addWidget(self.job_bar)
+        self.job_bar.cancelled_by_user.connect(lambda name: self.status_message(f"{name}: cancelled.", 6000))
         self.statusBar().addPermanentWidget(self.render_label)
         self.statusBar().addPermanentWidget(self.zoom_label)
 
@@ -200,6 +201,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.ops_panel.last_folder = str(Path(path).parent)
         self.setWindowTitle(f"{doc.name} — PhotoRestore")
         self.metadata_panel.show_metadata(path, None, None, decoding=True)
+        self.quality_panel.clear(f"Loading {doc.name}…")  # never the previous photo's figures
         self.message_bar.hide()
         quick = self.io_worker.submit(lambda ctx: load_quick(path, ctx), name=f"Opening {doc.name}",
                                       group="quick")
@@ -229,6 +231,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
             else:
                 self.doc = None
                 self.edits.switch_to(None)
+                self.quality_panel.clear("No photo open.")
                 self.view.clear()
                 self.metadata_panel.show_metadata(None, None, None)
                 self.setWindowTitle("PhotoRestore")
@@ -247,6 +250,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.view.fit()
         self.metadata_panel.show_metadata(doc.path, doc.meta, (w, h))
         self.ops_panel.set_megapixels(w * h / 1e6, f.preview.width * f.preview.height / 1e6)
+        self.quality_panel.clear("Measuring…")
         self.previews.request()
 
     def _quick_loaded(self, doc: Document, q: QuickLoad) -> None:
@@ -290,7 +294,15 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
     def show_message(self, text: str, level: str = "info", source: str = "") -> None:
         (log.error if level == "error" else log.info)(text)
         self.message_bar.show_message(text, level, source=source)
-        self.statusBar().showMessage(text, 8000)
+        self.status_message(text, 8000)
+
+    def status_message(self, text: str, timeout_ms: int = 8000) -> None:
+        """A status-bar message cut to the room left of the preview/zoom labels (never drawn under them)."""
+        bar = self.statusBar()
+        room = bar.width() - sum(w.width() for w in (self.render_label, self.zoom_label) if w.isVisible()) - 48
+        one_line = " ".join(text.split())
+        bar.showMessage(bar.fontMetrics().elidedText(one_line, Qt.TextElideMode.ElideRight, max(room, 80)),
+                        timeout_ms)
 
     def _zoom_changed(self, zoom: float) -> None:
         self.zoom_label.setText(("Fit · " if self.view.is_fit() else "") + f"{zoom * 100:.0f} %")

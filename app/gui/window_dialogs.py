@@ -138,8 +138,10 @@ class WindowDialogsMixin:
         job = self.io_worker.submit(lambda ctx: quality_report(before, after, ref, ctx, blur_scale=scale),
                                     name="Measuring quality", group="quality", priority=-1)
         self.quality_panel.set_busy()
-        job.resulted.connect(self.quality_panel.show_report)
-        job.failed.connect(self.quality_panel.set_busy)
+        doc = self.doc
+        # A report that lands after another photo was opened is dropped (the panel was cleared for it).
+        job.resulted.connect(lambda r: self.quality_panel.show_report(r) if doc is self.doc else None)
+        job.failed.connect(lambda msg: self.quality_panel.set_busy(msg) if doc is self.doc else None)
         return job
 
     def load_reference(self: MainWindow, path: str | None = None) -> Job | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from app.gui.workers import Job
@@ -23,7 +23,12 @@ class JobBar(QWidget):
 
     Quick jobs (interactive preview renders) only show once they run longer than ``show_after_ms``,
     so dragging a slider does not make the bar flicker.
+
+    Signals:
+        cancelled_by_user(str): a job the user cancelled (Cancel / Esc) has stopped; its name.
     """
+
+    cancelled_by_user = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, show_after_ms: int = 250) -> None:
         super().__init__(parent)
@@ -69,6 +74,7 @@ class JobBar(QWidget):
     def cancel_current(self) -> None:
         job = self.current
         if job is not None:
+            job.cancelled.connect(lambda name=job.name: self.cancelled_by_user.emit(name))
             job.cancel()
             self.label.setText(f"{job.name}: cancelling…")
 

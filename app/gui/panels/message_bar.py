@@ -1,8 +1,12 @@
-"""An inline, non-modal message banner above the photo (errors stay until dismissed)."""
+"""A non-modal message banner over the top of the photo (errors stay until dismissed).
+
+It floats over the photo (:meth:`MessageBar.float_over`) instead of taking a row of the layout, so
+showing or hiding a message never moves the image.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 
@@ -12,6 +16,7 @@ class MessageBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBar")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # the theme's background, as an overlay
         lay = QHBoxLayout(self)
         lay.setContentsMargins(10, 6, 6, 6)
         self.label = QLabel()
@@ -42,7 +47,9 @@ class MessageBar(QWidget):
         self.setProperty("level", level)
         self.style().unpolish(self)
         self.style().polish(self)
+        self._place()
         self.show()
+        self.raise_()
         if level == "error":
             self._timer.stop()
         else:
@@ -52,3 +59,21 @@ class MessageBar(QWidget):
         """Hide the banner if ``source`` put it there: its cause has gone (the preview renders again)."""
         if self.source == source and self.isVisible():
             self.hide()
+
+    def float_over(self, host: QWidget) -> None:
+        """Lie over the top edge of ``host`` (full width), outside its layout."""
+        self.setParent(host)
+        host.installEventFilter(self)
+        self._place()
+
+    def _place(self) -> None:
+        host = self.parentWidget()
+        if host is not None:
+            w = host.width()
+            h = self.layout().heightForWidth(w) if self.layout().hasHeightForWidth() else self.sizeHint().height()
+            self.setGeometry(0, 0, w, max(h, self.sizeHint().height()))
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if obj is self.parentWidget() and event.type() == QEvent.Type.Resize:
+            self._place()
+        return False

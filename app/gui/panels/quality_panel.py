@@ -59,6 +59,11 @@ class QualityPanel(QWidget):
         lay.addLayout(row)
         self.reference_name = ""
 
+    def clear(self, text: str = "Open a photo to see its quality figures.") -> None:
+        """Drop every figure (another photo is loading, or none is open) and say why."""
+        self.table.setRowCount(0)
+        self.status.setText(text)
+
     def set_busy(self, text: str = "Measuring…") -> None:
         self.status.setText(text)
 
