@@ -39,3 +39,22 @@ def test_cli_and_analyze_both_call_auto_plan(monkeypatch, val_photo):
 def test_plan_type(val_photo):
     plan = auto_plan(val_photo)
     assert isinstance(plan, AutoPlan) and plan.steps == ()
+
+
+def test_brightening_rule_leaves_dim_photos_alone(val_photo):
+    # A photo 2 stops under (evening, indoor, low key) is a plausible exposure: no low light; a
+    # 6-stop under-exposure (SICE's darkest frames) is.
+    dim = syn.underexpose(val_photo, 1 / 4)
+    assert not auto_plan(dim).analysis.is_dark
+    assert "lowlight" not in [s.op_id for s in auto_plan(dim, available=lambda op: True).steps]
+    dark = syn.underexpose(val_photo, 1 / 64)
+    assert auto_plan(dark).analysis.is_dark
+    assert auto_plan(dark).analysis.primary_class == "dark"
+
+
+def test_sharp_photo_is_not_blurred_and_shake_is(val_photos):
+    for photo in val_photos:
+        a = auto_plan(photo).analysis
+        assert not a.is_blurred, a.blur
+    shaken = syn.motion_blur(val_photos[0], 9, 0)
+    assert auto_plan(shaken).analysis.primary_class == "blurred"
