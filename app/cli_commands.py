@@ -51,6 +51,10 @@ def expand_auto(steps: list, image) -> tuple[list, list[str]]:
     return out, reasons
 
 
+#: Longest file name most file systems accept (bytes).
+NAME_MAX = 255
+
+
 def output_path(src: Path, outdir: Path, fmt: str, taken: set[Path]) -> Path:
     """A name in ``outdir`` for ``src``'s result that no earlier file of this run got.
 
@@ -59,9 +63,12 @@ def output_path(src: Path, outdir: Path, fmt: str, taken: set[Path]) -> Path:
     repeated name would replace this run's own earlier result, silently losing it.
     """
     ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif"}[fmt]
-    suffix = src.suffix.lstrip(".").lower()
-    second = f"{src.stem}-{suffix}" if suffix else f"{src.stem}-1"
-    stems = itertools.chain((src.stem, second), (f"{second}-{n}" for n in itertools.count(2)))
+    suffix = src.suffix.lstrip(".").lower()[:8]
+    base = src.stem
+    while len((base + ext).encode("utf-8", "surrogateescape")) > NAME_MAX - 20 and len(base) > 1:
+        base = base[:-1]  # room for "-jpg-12": a long input name must still give a valid output name
+    second = f"{base}-{suffix}" if suffix else f"{base}-1"
+    stems = itertools.chain((base, second), (f"{second}-{n}" for n in itertools.count(2)))
     used = {os.path.normcase(str(p)) for p in taken}  # case-insensitive disks: A.jpg is a.jpg
     for stem in stems:
         out = outdir / (stem + ext)

@@ -222,7 +222,9 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
             self.open_photo(files[(files.index(here) + step) % len(files)])
 
     def _open_error(self, path: str, msg: str) -> None:
-        text = f"Cannot open {Path(path).name}: {msg}"
+        name = Path(path).name
+        msg = msg.removeprefix(f"{name}: ")  # I/O errors already start with the name: say it once
+        text = f"Cannot open {name}: {msg}"
         log.error(text)
         if self.doc is not None and self.doc.path == path and self.doc.quick is None:
             kept, self._kept = self._kept, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import struct
 import subprocess
@@ -14,6 +15,14 @@ import numpy as np
 from app.core.io.containers import EXIF_HEADER, jpeg_insert
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def io_testdata():
+    """tests/core/io/io_testdata.py (the files-made-in-code builders), loaded by path."""
+    spec = importlib.util.spec_from_file_location("io_testdata", REPO / "tests" / "core" / "io" / "io_testdata.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def cli(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -10,8 +11,10 @@ import sys
 import time
 
 import cv2
+import numpy as np
 import pytest
-from hardening_util import REPO, assert_clean_stderr, cli, exif_with_empty_orientation, jpeg
+import tifffile
+from hardening_util import REPO, assert_clean_stderr, cli, exif_with_empty_orientation, io_testdata, jpeg
 
 
 def test_jpeg_with_empty_orientation_tag_opens(tmp_path):
@@ -160,3 +163,58 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_no_partial(tmp_path):
     assert 1 <= len(names) < len(srcs)
     for name in names:  # every output there is whole
         assert cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED).shape[:2] == (600, 900)
+
+
+def test_raw_files_renamed_to_raster_names_are_decoded_as_raw(tmp_path, raw_dir):
+    bayer = raw_dir / "bayer"
+    kdc = shutil.copy(bayer / "rawpy-test_RAW_KODAK_DC50.KDC", tmp_path / "kdc.jpg")
+    dng = shutil.copy(bayer / "tinydng_Canon_EOS_Kiss_X4_MagicLantern_colorchart.dng", tmp_path / "dng.tif")
+    cr2 = shutil.copy(bayer / "debian-rawtran-doc_Canon_EOS_30D_IMG_5952.CR2", tmp_path / "cr2.jpg")
+    out = tmp_path / "out"
+    res = cli("run", kdc, dng, cr2, "-o", out, "--op", "exposure:ev=0", "--format", "jpg", timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert_clean_stderr(res.stderr)
+    sizes = {p.name: cv2.imread(str(p)).shape[:2] for p in out.iterdir()}
+    assert max(sizes["kdc.jpg"]) >= 500  # the photo, not the 96x64 thumbnail of a TIFF reading
+    assert max(sizes["cr2.jpg"]) > 3000 and max(sizes["dng.jpg"]) > 1000
+
+
+def test_oversized_image_is_refused_before_decoding_under_a_memory_limit(tmp_path):
+    big = io_testdata().png_header_only(tmp_path / "big.png", 19000, 19000)  # 361 MP in 100 bytes
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # a small machine: 3 GiB to work in
+
+    res = cli("run", big, "-o", tmp_path / "out", "--op", "unsharp", preexec_fn=limit)
+    assert res.returncode == 1
+    line = res.stderr.strip()
+    assert line.startswith("big.png: error: image too large for the memory available: 19000x19000") and "\n" not in line
+    assert not any((tmp_path / "out").iterdir())
+
+
+def test_nan_tiff_is_refused_by_run_analyze_and_compare(tmp_path):
+    nan = tmp_path / "nan.tif"
+    tifffile.imwrite(nan, np.full((16, 16, 3), np.nan, np.float32), photometric="rgb")
+    ok = jpeg(tmp_path / "ok.jpg", size=(16, 16))
+    for args in (("run", nan, "-o", tmp_path / "out", "--op", "unsharp"), ("analyze", nan), ("compare", nan, ok)):
+        res = cli(*args)
+        assert res.returncode == 1, (args, res.stdout, res.stderr)
+        assert "every sample is NaN or infinite" in res.stderr and "nan dB" not in res.stdout
+        assert_clean_stderr(res.stderr)
+
+
+def test_bad_files_give_one_clean_line_each(tmp_path, raw_dir):
+    kdc = (raw_dir / "bayer" / "rawpy-test_RAW_KODAK_DC50.KDC").read_bytes()
+    (tmp_path / "cut.KDC").write_bytes(kdc[: len(kdc) * 2 // 3])
+    (tmp_path / "odd.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(200) + b"\xff\xd9")
+    (tmp_path / "text.png").write_text("not a picture")
+    cr2 = (raw_dir / "bayer" / "debian-rawtran-doc_Canon_EOS_30D_IMG_5952.CR2").read_bytes()
+    (tmp_path / "cr2cut.tif").write_bytes(cr2[:20000])  # a damaged CR2 under a TIFF name
+    names = ["cut.KDC", "odd.jpg", "text.png", "cr2cut.tif"]
+    res = cli("run", *(tmp_path / n for n in names), "-o", tmp_path / "out", "--op", "unsharp")
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == len(names), res.stderr
+    for name, line in zip(names, lines):
+        assert line.startswith(f"{name}: error: ") and line.count(name) == 1, line
+    assert_clean_stderr(res.stderr)

@@ -1,4 +1,4 @@
-"""Issue 22: a malformed recipe loaded in the GUI gives a message; nothing raises inside the slot."""
+"""Issue 22 in the GUI: a malformed recipe gives a message (nothing raises in the slot); errors name a file once."""
 
 from __future__ import annotations
 
@@ -34,3 +34,12 @@ def test_unexpected_loader_failure_is_a_message_too(qtbot, window, tmp_path, mon
     with qtbot.waitSignal(window.ops_panel.message, timeout=2000) as blocker:
         window.ops_panel.load_recipe(str(tmp_path / "x.json"))
     assert "cannot load recipe" in blocker.args[0]
+
+
+def test_open_error_names_the_file_once(qtbot, window, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
+    with qtbot.waitSignal(window.open_failed, timeout=20000) as blocker:
+        window.open_photo(str(broken))
+    text = blocker.args[0]
+    assert text.startswith("Cannot open broken.jpg: ") and text.count("broken.jpg") == 1, text

@@ -20,7 +20,7 @@ import numpy as np
 import rawpy
 
 from app.core.image import ColorSpace, Image
-from app.core.io.errors import DecodeError, ImageIOError
+from app.core.io.errors import DecodeError, ImageIOError, describe
 from app.core.io.formats import check_path
 from app.core.io.raw import cfa_layout, open_raw
 
@@ -40,7 +40,7 @@ def postprocess(raw: rawpy.RawPy, *, half_size: bool = False, auto_bright: bool 
     try:
         rgb16 = raw.postprocess(**DEVELOP_SETTINGS, half_size=half_size, no_auto_bright=not auto_bright)
     except rawpy.LibRawError as exc:
-        raise ImageIOError(None, f"LibRaw could not develop the image ({exc})") from None
+        raise ImageIOError(None, f"LibRaw could not develop the image ({describe(exc)})") from None
     out = np.empty(rgb16.shape, np.float32)
     for r0 in range(0, rgb16.shape[0], CHUNK_ROWS):
         np.multiply(rgb16[r0 : r0 + CHUNK_ROWS], np.float32(1 / 65535), out=out[r0 : r0 + CHUNK_ROWS])

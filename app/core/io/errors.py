@@ -7,6 +7,7 @@ GUI can show it in a dialog as is.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -39,3 +40,20 @@ class NotBayerError(UnsupportedFormatError):
 
 class ExportError(ImageIOError):
     """Writing an output failed or was refused (would overwrite an input, exists, disk error...)."""
+
+
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+
+
+def describe(exc: BaseException, limit: int = 160) -> str:
+    """One clean line for an unexpected library exception: bytes decoded, object reprs and newlines gone.
+
+    ``LibRawIOError(b'Input/output error')`` -> ``Input/output error``; Pillow's ``cannot identify image
+    file <_io.BytesIO object at 0x7f...>`` -> ``cannot identify image file``.
+    """
+    arg = exc.args[0] if len(exc.args) == 1 else None
+    text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(exc)
+    text = " ".join(_OBJECT_REPR.sub("", text).split()).strip(" :")
+    if len(text) > limit:
+        text = text[: limit - 3].rstrip() + "..."
+    return text or type(exc).__name__

@@ -45,7 +45,7 @@ from app.core.io.containers import (
     png_iccp,
     png_xmp,
 )
-from app.core.io.errors import ExportError, ImageIOError
+from app.core.io.errors import ExportError, ImageIOError, describe
 
 #: format name -> (file suffix, bits per sample)
 EXPORT_FORMATS = {"jpg": (".jpg", 8), "png": (".png", 8), "png16": (".png", 16), "tiff": (".tif", 8),
@@ -301,7 +301,10 @@ def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None
     fmt = resolve_format(dest, format, image)
     if not 1 <= int(quality) <= 100:
         raise ValueError(f"JPEG quality must be 1..100, got {quality}")
-    check_destination(dest, image, protect, overwrite)
+    try:
+        check_destination(dest, image, protect, overwrite)
+    except OSError as exc:  # e.g. a file name too long for the disk: one line about dest, no raw errno
+        raise ExportError(dest, f"cannot write here ({exc.strerror or type(exc).__name__})") from None
     blocks = _blocks(image, keep_metadata)
     tmp = _temp_path(dest)
     try:
@@ -318,6 +321,6 @@ def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None
         if isinstance(exc, OSError):
             raise ExportError(dest, f"cannot write ({exc.strerror or exc})") from None
         if isinstance(exc, Exception):
-            raise ExportError(dest, f"could not write {fmt} ({type(exc).__name__}: {exc})") from exc
+            raise ExportError(dest, f"could not write {fmt} ({type(exc).__name__}: {describe(exc)})") from exc
         raise
     return dest

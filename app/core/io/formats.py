@@ -2,12 +2,14 @@
 
 The extension alone is not trusted: a text file named ``.jpg`` must give a clear message rather than a
 decoder's cryptic one, and a PNG saved as ``.jpg`` should simply open. RAW containers are mostly TIFF
-underneath, so for TIFF-magic files the extension decides between "raster TIFF" and "RAW".
+underneath, so for TIFF-magic files IFD0's tags decide between "raster TIFF" and "RAW" (the extension
+only adds RAW formats whose IFD0 looks plain).
 """
 
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
 from app.core.io.errors import DecodeError, UnsupportedFormatError
@@ -111,7 +113,7 @@ def detect(path: Path) -> str:
     if kind == "gif":
         raise UnsupportedFormatError(path, "GIF images are not supported (convert to PNG first)")
     if kind == "tiff":
-        return "raw" if ext in RAW_EXTENSIONS else "tiff"
+        return "raw" if ext in RAW_EXTENSIONS or tiff_holds_raw(path, head) else "tiff"
     if kind == "raw" or ext in RAW_EXTENSIONS:
         return "raw"
     if ext in RASTER_EXTENSIONS:
@@ -119,6 +121,45 @@ def detect(path: Path) -> str:
         looks = "text" if _looks_like_text(head) else "unrecognised data"
         raise DecodeError(path, f"not a valid {expected} file (the content is {looks}, not an image)")
     raise UnsupportedFormatError(path, f"unknown image format (extension {ext or 'none'!r})")
+
+
+# IFD0 tags only camera RAW containers carry: DNGVersion, TIFF/EP StandardID, CFA pattern/repeat, Kodak IFD.
+_RAW_TAGS = frozenset({50706, 37398, 33421, 33422, 33424})
+_RAW_PHOTOMETRIC = frozenset({32803, 34892})  # CFA, LinearRaw
+_RAW_COMPRESSION = frozenset({32767, 32769, 32770, 32771, 34713, 65000})  # Sony, Nikon packed/NEF, Kodak
+_MAX_IFD_ENTRIES = 1000
+
+
+def tiff_holds_raw(path: Path, head: bytes) -> bool:
+    """Whether a TIFF-structured file is a camera RAW (CR2, DNG, KDC, NEF...) rather than a raster TIFF.
+
+    By content, not name: a KDC renamed ``.jpg`` decoded as a TIFF gives its 96x64 thumbnail, and a CR2
+    or DNG renamed ``.tif`` fails in libtiff. Reads IFD0's tag ids (a few hundred bytes); a damaged IFD
+    is "not RAW" and the TIFF decoder reports the damage.
+    """
+    if head[8:10] == b"CR":  # Canon CR2 signature after the header
+        return True
+    if head[:4] not in (b"II*\x00", b"MM\x00*"):
+        return False
+    end = "<" if head[:2] == b"II" else ">"
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(struct.unpack(end + "I", head[4:8])[0])
+            count = struct.unpack(end + "H", fh.read(2))[0]
+            table = fh.read(12 * min(count, _MAX_IFD_ENTRIES))
+    except (OSError, struct.error, ValueError, OverflowError):
+        return False
+    has_make = has_subifds = False
+    for k in range(len(table) // 12):
+        tag, typ, _count, value = struct.unpack(end + "HHII", table[12 * k : 12 * k + 12])
+        short = value >> 16 if end == ">" else value & 0xFFFF  # a SHORT value sits in the first 2 bytes
+        if tag in _RAW_TAGS:
+            return True
+        if typ == 3 and ((tag == 262 and short in _RAW_PHOTOMETRIC) or (tag == 259 and short in _RAW_COMPRESSION)):
+            return True
+        has_make |= tag == 271
+        has_subifds |= tag == 330
+    return has_make and has_subifds  # a camera's file with sub-images (NEF, ARW, PEF style): the RAW is in one
 
 
 def _looks_like_text(head: bytes) -> bool:

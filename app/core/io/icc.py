@@ -23,6 +23,7 @@ from PIL import Image as PILImage
 from PIL import ImageCms
 
 from app.core.color import linear_to_srgb, srgb_to_linear
+from app.core.io.errors import describe
 
 log = logging.getLogger("photorestore")
 
@@ -200,7 +201,7 @@ def converter_for(icc: bytes | None, channels: int, notes: list[str]) -> Convert
             src, ImageCms.ImageCmsProfile(io.BytesIO(srgb_profile())), mode, "RGB"
         )
     except Exception as exc:  # noqa: BLE001 - a broken profile must not stop the decode
-        notes.append(f"embedded ICC profile unusable ({exc}); treated as sRGB")
+        notes.append(f"embedded ICC profile unusable ({describe(exc)}); treated as sRGB")
         return None
     notes.append(f"ICC profile {description(icc)!r} converted with LittleCMS at 8-bit precision")
 

@@ -18,10 +18,11 @@ import numpy as np
 import rawpy
 
 from app.core.image import ColorSpace, Image, Metadata
-from app.core.io import exif, raster, raw
+from app.core.io import budget, exif, raster, raw
 from app.core.io.develop import postprocess
-from app.core.io.errors import DecodeError, ImageIOError
+from app.core.io.errors import DecodeError, ImageIOError, describe
 from app.core.io.formats import check_path, detect, read_bytes
+from app.core.io.quiet import quiet_native_stderr
 
 PathLike = str | os.PathLike[str]
 T = TypeVar("T")
@@ -39,7 +40,8 @@ def _guarded(fn: Callable[..., T]) -> Callable[..., T]:
     def wrapper(path: PathLike, *args, **kwargs) -> T:  # noqa: ANN002, ANN003
         path = os.fspath(path)  # a wrong argument type is a TypeError for the caller, not a bad file
         try:
-            return fn(path, *args, **kwargs)
+            with quiet_native_stderr():
+                return fn(path, *args, **kwargs)
         except _BadArgument:
             raise
         except ImageIOError as exc:
@@ -48,8 +50,12 @@ def _guarded(fn: Callable[..., T]) -> Callable[..., T]:
             raise
         except MemoryError:
             raise DecodeError(path, "not enough memory to decode this image") from None
+        except (rawpy.LibRawError, rawpy.LibRawFatalError) as exc:  # e.g. after open: thumbnail, metadata
+            raise DecodeError(path, f"truncated or corrupt RAW data (LibRaw: {describe(exc)})") from None
+        except RecursionError:
+            raise DecodeError(path, "corrupt file (structures nested too deeply)") from None
         except Exception as exc:  # noqa: BLE001 - bad input must never escape as a traceback
-            raise DecodeError(path, f"cannot decode ({type(exc).__name__}: {exc})") from exc
+            raise DecodeError(path, f"cannot decode ({type(exc).__name__}: {describe(exc)})") from exc
 
     return wrapper
 
@@ -87,7 +93,11 @@ def load_image(path: PathLike, *, raw_as: str = "bayer") -> Image:
 
 def _load_raw(path: Path, raw_as: str) -> Image:
     tags = raw.read_raw_tags(path)
-    with raw.open_raw(path) as rp:
+    with raw.open_raw(path, unpack=False) as rp:
+        # Sensor samples (2 B) + LibRaw's 4-channel working image (8 B) + float mosaic (4 B) + float RGB.
+        s = rp.sizes
+        budget.check_fits(path, s.raw_width, s.raw_height, 2 + 8 + 4)
+        raw.unpack(path, rp)
         reason = raw.non_bayer_reason(rp, tags, path)
         if raw_as == "bayer" or (raw_as == "auto" and reason is None):
             return raw.decode_bayer(path, rp, tags)

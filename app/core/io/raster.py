@@ -21,9 +21,9 @@ from PIL import Image as PILImage
 from PIL import ImageCms
 
 from app.core.image import ColorSpace, Image, Metadata
-from app.core.io import exif, icc
+from app.core.io import budget, exif, icc
 from app.core.io.containers import jpeg_is_complete, png_is_complete
-from app.core.io.errors import DecodeError, UnsupportedFormatError
+from app.core.io.errors import DecodeError, UnsupportedFormatError, describe
 from app.core.io.formats import MAX_PIXELS
 
 # Pillow refuses images above 2 * MAX_IMAGE_PIXELS (179 MP by default) while opening the header; our own
@@ -31,6 +31,9 @@ from app.core.io.formats import MAX_PIXELS
 if PILImage.MAX_IMAGE_PIXELS is not None and PILImage.MAX_IMAGE_PIXELS < MAX_PIXELS:
     PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
 
+#: Decoded bytes per pixel by Pillow mode (unknown modes, e.g. a TIFF only tifffile reads: 16-bit RGB).
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4, "I;16": 2, "I;16B": 2,
+               "I;16L": 2, "I": 4, "F": 4}  # fmt: skip
 CHUNK_PIXELS = 1 << 21  # rows per conversion step ~ 2 MP: small temporaries, still vectorised
 _REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 _REDUCED_GREY = {
@@ -63,13 +66,13 @@ def header(path: Path, data: bytes, kind: str) -> tuple[int, int, str]:
         ) from None
     except Exception as exc:  # noqa: BLE001 - any header failure is a corrupt file to the user
         if kind != "tiff":
-            raise DecodeError(path, f"corrupt {kind.upper()} header ({exc})") from None
+            raise DecodeError(path, f"corrupt {kind.upper()} header ({describe(exc)})") from None
         try:
             with tifffile.TiffFile(io.BytesIO(data)) as tf:
                 page = tf.pages[0]
                 h, w, mode = int(page.imagelength), int(page.imagewidth), "?"
         except Exception as exc2:  # noqa: BLE001
-            raise DecodeError(path, f"corrupt TIFF file ({exc2})") from None
+            raise DecodeError(path, f"corrupt TIFF file ({describe(exc2)})") from None
     if w < 1 or h < 1:
         raise DecodeError(path, f"invalid image size {w}x{h}")
     if w * h > MAX_PIXELS:
@@ -140,11 +143,11 @@ def _decode_cmyk(path: Path, data: bytes, profile: bytes | None, notes: list[str
                     notes.append(f"CMYK converted to sRGB with its ICC profile ({icc.description(profile)})")
                     return np.asarray(rgb)
                 except Exception as exc:  # noqa: BLE001 - fall through to the naive conversion
-                    notes.append(f"CMYK ICC profile unusable ({exc})")
+                    notes.append(f"CMYK ICC profile unusable ({describe(exc)})")
             notes.append("CMYK without a usable ICC profile: converted with the naive formula")
             return np.asarray(im.convert("RGB"))
     except Exception as exc:  # noqa: BLE001
-        raise DecodeError(path, f"corrupt CMYK image data ({exc})") from None
+        raise DecodeError(path, f"corrupt CMYK image data ({describe(exc)})") from None
 
 
 def decode_pixels(path: Path, data: bytes, kind: str, mode: str, orientation: int, profile: bytes | None,
@@ -202,9 +205,16 @@ def to_float_srgb(dec: Decoded, notes: list[str]) -> np.ndarray:
     out = np.empty((h, w, 3), np.float32)
     rows = max(1, CHUNK_PIXELS // w)
     top = np.float32(dec.maxval)
+    floats = px.dtype.kind == "f"
+    bad = 0
     for r0 in range(0, h, rows):
         chunk = px[r0 : r0 + rows]
         dst = out[r0 : r0 + rows]
+        if floats:  # float TIFFs can hold NaN/inf: they would turn every later op's result black
+            finite = np.isfinite(chunk)
+            if not finite.all():
+                bad += int(finite.size - np.count_nonzero(finite))
+                chunk = np.nan_to_num(chunk, nan=0.0, posinf=1.0, neginf=0.0)
         if convert is not None:
             dst[...] = convert(chunk[..., None] if grey else chunk, dec.maxval)
         else:  # a true division, so 8-bit value v becomes exactly float32(v / 255)
@@ -213,6 +223,10 @@ def to_float_srgb(dec: Decoded, notes: list[str]) -> np.ndarray:
             a = dec.alpha[r0 : r0 + rows, :, None] / top
             dst *= a
             dst += 1 - a
+    if bad == px.size:
+        raise DecodeError(None, "no usable pixels: every sample is NaN or infinite")
+    if bad:
+        notes.append(f"{bad} NaN or infinite samples replaced (NaN and -inf by 0, +inf by 1)")
     if dec.alpha is not None:
         if dec.alpha.min() < dec.maxval:
             notes.append("transparent areas composited on white")
@@ -225,12 +239,14 @@ def decode_raster(path: Path, data: bytes, kind: str, *, max_side: int | None = 
     """Full (or, with ``max_side``, preview-sized) decode of a raster file to an sRGB :class:`Image`."""
     w, h, mode = header(path, data, kind)
     check_complete(path, data, kind)
-    tags, profile, xmp = exif.read_container(data)
-    meta = make_metadata(path, kind, tags, profile, xmp)
     reduce = 1
     if max_side and kind == "jpeg":
         while reduce < 8 and max(w, h) / (reduce * 2) >= max_side:
             reduce *= 2
+    # Before any pixel is decoded: a preview needs the decoder's samples only (at the reduced size).
+    budget.check_fits(path, -(-w // reduce), -(-h // reduce), _MODE_BYTES.get(mode, 6), working_copy=not max_side)
+    tags, profile, xmp = exif.read_container(data)
+    meta = make_metadata(path, kind, tags, profile, xmp)
     dec = decode_pixels(path, data, kind, mode, meta.orientation, profile, reduce)
     meta.bit_depth = 16 if dec.maxval == 65535 else 32 if dec.maxval == 1.0 else 8
     if max_side:

@@ -32,30 +32,43 @@ _CELL_OFFSET = {"RGGB": (0, 0), "GRBG": (0, 1), "GBRG": (1, 0), "BGGR": (1, 1)}
 
 
 @contextlib.contextmanager
+def libraw_errors(path: Path) -> Iterator[None]:
+    """Turn LibRaw's errors inside the block into one-line :class:`ImageIOError` messages."""
+    try:
+        yield
+    except rawpy.LibRawFileUnsupportedError:
+        what = "GoPro GPR (VC-5 compressed DNG)" if path.suffix.lower() == ".gpr" else "this file"
+        raise UnsupportedFormatError(
+            path, f"{what} is not supported by LibRaw (unknown RAW variant, or a damaged header)"
+        ) from None
+    except rawpy.LibRawIOError as exc:
+        raise DecodeError(path, f"truncated or unreadable RAW file (LibRaw: {_msg(exc)})") from None
+    except (rawpy.LibRawDataError, rawpy.LibRawTooBigError) as exc:
+        raise DecodeError(path, f"corrupt RAW data (LibRaw: {_msg(exc)})") from None
+    except rawpy.LibRawError as exc:
+        raise DecodeError(path, f"cannot decode RAW file (LibRaw: {_msg(exc)})") from None
+    except MemoryError:
+        raise DecodeError(path, "not enough memory to decode the RAW file") from None
+
+
+@contextlib.contextmanager
 def open_raw(path: Path, *, unpack: bool = True) -> Iterator[rawpy.RawPy]:
-    """Open with LibRaw, turning its errors into one-line :class:`ImageIOError` messages."""
+    """Open with LibRaw (``unpack=False``: header only; call :func:`unpack` later), errors as one line."""
     raw = rawpy.RawPy()
     try:
-        try:
+        with libraw_errors(path):
             raw.open_file(str(path))
             if unpack:
                 raw.unpack()
-        except rawpy.LibRawFileUnsupportedError:
-            what = "GoPro GPR (VC-5 compressed DNG)" if path.suffix.lower() == ".gpr" else "this file"
-            raise UnsupportedFormatError(
-                path, f"{what} is not supported by LibRaw (unknown RAW variant, or a damaged header)"
-            ) from None
-        except rawpy.LibRawIOError as exc:
-            raise DecodeError(path, f"truncated or unreadable RAW file (LibRaw: {_msg(exc)})") from None
-        except (rawpy.LibRawDataError, rawpy.LibRawTooBigError) as exc:
-            raise DecodeError(path, f"corrupt RAW data (LibRaw: {_msg(exc)})") from None
-        except rawpy.LibRawError as exc:
-            raise DecodeError(path, f"cannot decode RAW file (LibRaw: {_msg(exc)})") from None
-        except MemoryError:
-            raise DecodeError(path, "not enough memory to decode the RAW file") from None
         yield raw
     finally:
         raw.close()
+
+
+def unpack(path: Path, raw: rawpy.RawPy) -> None:
+    """Read the sensor data of a RAW opened with ``unpack=False``."""
+    with libraw_errors(path):
+        raw.unpack()
 
 
 def _msg(exc: Exception) -> str:

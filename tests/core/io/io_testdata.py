@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +155,14 @@ def encoded(rgb: np.ndarray, fmt: str, **kwargs) -> bytes:
     buf = io.BytesIO()
     PILImage.fromarray(rgb).save(buf, fmt, **kwargs)
     return buf.getvalue()
+
+
+def png_header_only(path: Path, width: int, height: int) -> Path:
+    """A PNG whose IHDR claims ``width`` x ``height``; a token IDAT and IEND (enough for the header checks)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+                     + chunk(b"IEND", b""))
+    return path
