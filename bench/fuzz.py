@@ -358,7 +358,8 @@ def drive(args: argparse.Namespace) -> int:
                     counts[f"calls_{kind}"] += 1
                     if kind == "traceback":
                         counts["tracebacks"] += 1
-                        examples.setdefault(f"{label} {outcome[10:60]}", f"input {rec['i']} ({rec['seed']}{rec['ext']})")
+                        where = f"input {rec['i']} ({rec['seed']}{rec['ext']})"
+                        examples.setdefault(f"{label} {outcome[10:60]}", where)
                         _save_finding(work, seeds, args.seed, rec["i"], "traceback")
                 if rec["noisy"]:
                     _save_finding(work, seeds, args.seed, rec["i"], "noisy")
