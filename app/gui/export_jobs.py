@@ -26,6 +26,8 @@ RASTER_EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
 RAW_EXTS = {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".dng", ".raf", ".orf", ".rw2", ".pef",
             ".srw", ".kdc", ".dcr", ".mrw", ".3fr", ".erf", ".mef", ".mos", ".raw", ".rwl", ".iiq", ".x3f"}
 PHOTO_EXTS = RASTER_EXTS | RAW_EXTS
+#: the file dialogs' filter for every photo type we open
+OPEN_FILTER = "Photos ({});;All files (*)".format(" ".join(f"*{e} *{e.upper()}" for e in sorted(PHOTO_EXTS)))
 
 
 @dataclass(frozen=True)

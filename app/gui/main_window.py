@@ -34,7 +34,7 @@ from app.gui.actions import build_actions
 from app.gui.compare_view import CompareView
 from app.gui.document import Document, FullLoad, QuickLoad, load_full, load_quick
 from app.gui.edit_model import EditModel
-from app.gui.export_jobs import PHOTO_EXTS, photos_in
+from app.gui.export_jobs import OPEN_FILTER, photos_in
 from app.gui.imaging import Pyramid
 from app.gui.panels.job_bar import JobBar
 from app.gui.panels.message_bar import MessageBar
@@ -51,7 +51,6 @@ from app.gui.window_render import DETAIL_THRESHOLD, WindowRenderMixin  # noqa: F
 from app.gui.workers import Worker
 
 log = logging.getLogger("photorestore.gui")
-OPEN_FILTER = "Photos ({});;All files (*)".format(" ".join(f"*{e} *{e.upper()}" for e in sorted(PHOTO_EXTS)))
 
 
 class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):

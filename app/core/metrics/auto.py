@@ -52,7 +52,7 @@ def auto_plan(image: Any, *, path: str | Path | None = None,
     a = analyze_image(image)
     src = path or getattr(getattr(image, "meta", None), "source_path", None)
     if src:
-        from app.core.metrics.compare import jpeg_quality_from_file
+        from app.core.metrics.jpeg_quality import jpeg_quality_from_file
 
         q = jpeg_quality_from_file(src)
         if q is not None:

@@ -20,13 +20,8 @@ from app.core.metrics.psnr import finite_psnr, mse, psnr
 from app.core.metrics.recipe_auto import format_recipe
 from app.core.metrics.ssim import ssim
 
+
 # IJG libjpeg base luminance table (quality 50), used to read a JPEG's quality off its tables.
-_IJG_LUMA = np.array([16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-                      14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-                      18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-                      49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99])
-
-
 def _load(x: Any, raw_as: str = "srgb") -> tuple[Any, str | None]:
     """``(Image or array, path or None)``; paths decode through :mod:`app.core.io` (RAW developed
     unless ``raw_as`` says otherwise)."""
@@ -118,23 +113,6 @@ def format_compare(d: dict[str, Any], names: tuple[str, str] = ("A", "B")) -> st
         fmt = [f"{v:.2f}" if v is not None else "n/a (too small)" for v in (d["niqe_a"], d["niqe_b"])]
         lines.append(f"NIQE          {names[0]} {fmt[0]}, {names[1]} {fmt[1]} (lower = more natural)")
     return "\n".join(lines)
-
-
-def jpeg_quality_from_file(path: str | Path) -> float | None:
-    """IJG-equivalent quality of a JPEG file from its luminance quantisation table (None if not JPEG)."""
-    from PIL import Image as PILImage
-
-    try:
-        with PILImage.open(path) as im:
-            tables = getattr(im, "quantization", None)
-            if im.format != "JPEG" or not tables:
-                return None
-            q = np.asarray(tables[0], np.float64)
-    except OSError:
-        return None
-    scale = 100.0 * q.sum() / _IJG_LUMA.sum()  # order-independent: sums ignore zigzag vs natural order
-    quality = 5000.0 / scale if scale > 100 else (200.0 - scale) / 2.0
-    return float(np.clip(round(quality), 1, 100))
 
 
 def analyze(x: Any) -> dict[str, Any]:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from app.core.metrics.compare import analyze, compare, format_analyze, format_compare, jpeg_quality_from_file
+from app.core.metrics.compare import analyze, compare, format_analyze, format_compare
+from app.core.metrics.jpeg_quality import jpeg_quality_from_file
 
 
 def _u8(x: np.ndarray) -> np.ndarray:
