@@ -75,6 +75,16 @@ class CompareView(QWidget):
     def after_layers(self) -> list[Pyramid]:
         return list(self._after)
 
+    def before_layers(self) -> list[Pyramid]:
+        return list(self._before)
+
+    def set_overlay(self, pyramid: Pyramid | None) -> None:
+        """A layer painted over the *after* picture only (the clipping warning); None removes it."""
+        if pyramid is None and getattr(self, "_overlay", None) is None:
+            return
+        self._overlay = pyramid
+        self.update()
+
     def reference_size(self) -> tuple[float, float]:
         return self._vp.ref_w, self._vp.ref_h
 
@@ -181,7 +191,8 @@ class CompareView(QWidget):
     # -- painting -----------------------------------------------------------------------------------
     def _layers(self, which: str) -> list[Pyramid]:
         if which == "after" and self._after:
-            return self._after
+            overlay = getattr(self, "_overlay", None)
+            return self._after + ([overlay] if overlay is not None else [])
         return self._before
 
     def _draw_layers(self, p: QPainter, vp: Viewport, pane: QRectF, layers: list[Pyramid]) -> None:

@@ -36,6 +36,7 @@ from app.gui.document import Document, FullLoad, QuickLoad, load_full, load_quic
 from app.gui.edit_model import EditModel
 from app.gui.export_jobs import OPEN_FILTER, photos_in
 from app.gui.imaging import Pyramid
+from app.gui.panels.histogram import install as install_histogram
 from app.gui.panels.job_bar import JobBar
 from app.gui.panels.message_bar import MessageBar
 from app.gui.panels.metadata_panel import MetadataPanel
@@ -133,6 +134,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
 
         self.actions_by_name = build_actions(self)
         self.edits = install_edits(self)  # per-photo recipes (sidecars), copy/paste edits
+        self.histogram = install_histogram(self)  # histogram dock + clipping warning (J)
         for dock in (self.ops_dock, self.meta_dock, self.quality_dock):
             self.view_menu.addAction(dock.toggleViewAction())
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -201,6 +203,8 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.setWindowTitle(f"{doc.name} — PhotoRestore")
         self.metadata_panel.show_metadata(path, None, None, decoding=True)
         self.quality_panel.clear(f"Loading {doc.name}…")  # never the previous photo's figures
+        self.histogram.panel.clear()
+        self.view.set_overlay(None)
         self.message_bar.hide()
         quick = self.io_worker.submit(lambda ctx: load_quick(path, ctx), name=f"Opening {doc.name}",
                                       group="quick")
