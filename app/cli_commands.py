@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import itertools
-import os
 import signal
 import sys
 import threading
@@ -51,31 +49,13 @@ def expand_auto(steps: list, image) -> tuple[list, list[str]]:
     return out, reasons
 
 
-#: Longest file name most file systems accept (bytes).
-NAME_MAX = 255
+def output_path(src: Path, outdir: Path, fmt: str, taken: set[str]) -> Path:
+    """``outdir/<stem>.<ext>`` for ``src``'s result, distinct from every name taken earlier in this run
+    (``photo.jpg`` from three folders: ``photo.jpg``, ``photo-jpg.jpg``, ``photo-jpg-2.jpg``)."""
+    from app.core.io.naming import claim_name
 
-
-def output_path(src: Path, outdir: Path, fmt: str, taken: set[Path]) -> Path:
-    """A name in ``outdir`` for ``src``'s result that no earlier file of this run got.
-
-    ``a.jpg`` -> ``a.jpg``; a second ``a.*`` -> ``a-<ext>.jpg``; more (same name from other folders) ->
-    ``a-<ext>-2.jpg``, ``-3``... Every candidate is checked against ``taken``: with ``--overwrite`` a
-    repeated name would replace this run's own earlier result, silently losing it.
-    """
     ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif"}[fmt]
-    suffix = src.suffix.lstrip(".").lower()[:8]
-    base = src.stem
-    while len((base + ext).encode("utf-8", "surrogateescape")) > NAME_MAX - 20 and len(base) > 1:
-        base = base[:-1]  # room for "-jpg-12": a long input name must still give a valid output name
-    second = f"{base}-{suffix}" if suffix else f"{base}-1"
-    stems = itertools.chain((base, second), (f"{second}-{n}" for n in itertools.count(2)))
-    used = {os.path.normcase(str(p)) for p in taken}  # case-insensitive disks: A.jpg is a.jpg
-    for stem in stems:
-        out = outdir / (stem + ext)
-        if os.path.normcase(str(out)) not in used:
-            taken.add(out)
-            return out
-    raise AssertionError("unreachable")  # pragma: no cover - the counter never ends
+    return claim_name(outdir / (src.stem + ext), src.suffix.lstrip(".").lower(), taken)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

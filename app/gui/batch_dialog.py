@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.io.naming import claim_name
 from app.core.ops import get_op
 from app.core.pipeline import Step
 from app.gui.export_dialog import ExportOptionsWidget
-from app.gui.export_jobs import ExportOptions, export_file, output_path, photos_in, unique_path
+from app.gui.export_jobs import ExportOptions, export_file, output_path, photos_in
 from app.gui.workers import Job, Worker
 
 
@@ -126,9 +127,10 @@ class BatchDialog(QDialog):
         opts = self.options_widget.options()
         steps = list(self._steps())
         self.jobs, self.ok_count, self.fail_count = [], 0, 0
+        taken: set[str] = set()  # a.jpg and a.png must not both become a_restored.jpg (nor replace each other)
         for r, src in enumerate(self.files):
-            out = output_path(src, out_dir, opts)
-            out = out if opts.overwrite else unique_path(out)
+            out = claim_name(output_path(src, out_dir, opts), src.suffix.lstrip(".").lower(), taken,
+                             avoid_existing=not opts.overwrite)
             job = self._worker.submit(lambda ctx, s=src, o=out: export_file(s, steps, o, opts, ctx),
                                       name=f"Export {src.name}", group="batch", supersede=False,
                                       device=self._device())

@@ -6,6 +6,7 @@ import shutil
 
 import cv2
 import numpy as np
+import pytest
 from conftest import open_and_wait
 from PySide6.QtCore import Qt
 
@@ -90,3 +91,22 @@ def test_batch_export_queue(qtbot, window, photo_png, tmp_path):
     assert dlg.progress.value() == 1000
     reopened = load_image(str(out / "p1_restored.jpg"))
     assert reopened.height == 350 and np.isfinite(reopened.data).all()
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_batch_export_same_stem_different_format_keeps_both(qtbot, window, photo_png, tmp_path, overwrite):
+    """Issue 22 #1 in the GUI: a.jpg and a.png both export; neither replaces the other's result."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    img = cv2.imread(str(photo_png))[:200, :300]
+    cv2.imwrite(str(folder / "a.jpg"), img)
+    cv2.imwrite(str(folder / "a.png"), 255 - img)
+    dlg = BatchDialog(window.compute, window.model.active_steps, ExportOptions(format="jpg", overwrite=overwrite),
+                      str(folder))
+    qtbot.addWidget(dlg)
+    with qtbot.waitSignal(dlg.finished_all, timeout=30000) as blocker:
+        qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [2, 0]
+    out = sorted((folder / "restored").iterdir())
+    assert [p.name for p in out] == ["a_restored-png.jpg", "a_restored.jpg"]
+    assert cv2.imread(str(out[0])).mean() > cv2.imread(str(out[1])).mean() + 20  # the inverted one is a.png's
