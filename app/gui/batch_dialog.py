@@ -27,10 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.io.naming import claim_name
+from app.core.io.provenance import written_by_photorestore
 from app.core.ops import get_op
 from app.core.pipeline import Step
 from app.gui.export_dialog import ExportOptionsWidget
 from app.gui.export_jobs import ExportOptions, export_file, output_path, photos_in
+from app.gui.thumb_strip import ThumbStrip
 from app.gui.workers import Job, Worker
 
 
@@ -68,6 +70,8 @@ class BatchDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         lay.addWidget(self.table, 1)
+        self.strip = ThumbStrip(worker)  # what the queue will process, before Start
+        lay.addWidget(self.strip)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         lay.addWidget(self.progress)
@@ -109,16 +113,22 @@ class BatchDialog(QDialog):
             self.output_edit.setText(d)
 
     def scan(self) -> None:
-        """List the photos of the input folder."""
+        """List the photos of the input folder; files this app wrote (its Software tag) are skipped."""
         folder = Path(self.input_edit.text().strip())
-        self.files = photos_in(folder) if folder.is_dir() else []
-        self.table.setRowCount(len(self.files))
-        for r, p in enumerate(self.files):
+        found = photos_in(folder) if folder.is_dir() else []
+        ours = [p for p in found if written_by_photorestore(p)]
+        self.files = [p for p in found if p not in ours]
+        self.skipped = ours
+        self.table.setRowCount(len(self.files) + len(ours))
+        for r, p in enumerate(self.files + ours):
             self.table.setItem(r, 0, QTableWidgetItem(p.name))
-            self.table.setItem(r, 1, QTableWidgetItem("waiting"))
+            status = QTableWidgetItem("waiting" if r < len(self.files) else "skipped: written by PhotoRestore")
+            self.table.setItem(r, 1, status)
+        self.strip.set_files(self.files)
         steps = list(self._steps())
         names = ", ".join(get_op(s.op_id).label for s in steps) or "no restorations (plain conversion)"
-        self.recipe_label.setText(f"{len(self.files)} photo(s). Recipe: {names}.")
+        skipped = f" ({len(ours)} skipped: exports of this app)" if ours else ""
+        self.recipe_label.setText(f"{len(self.files)} photo(s){skipped}. Recipe: {names}.")
         self.start_button.setEnabled(bool(self.files))
 
     def start(self) -> None:
@@ -174,6 +184,7 @@ class BatchDialog(QDialog):
             self.finished_all.emit(self.ok_count, self.fail_count)
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt API
+        self.strip.cancel()
         if any(not j.done for j in self.jobs):
             self.cancel()
         super().closeEvent(event)

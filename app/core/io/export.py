@@ -193,7 +193,9 @@ def _blocks(image: Image, keep_metadata: bool) -> _Blocks:
     from app import __version__
 
     if not keep_metadata:
-        return _Blocks(icc.srgb_profile(), {}, None, None)
+        # Only the Software tag: it is how batch export recognises this app's outputs (io/provenance.py).
+        tags = {"Exif.Image.Software": f"PhotoRestore {__version__}"}
+        return _Blocks(icc.srgb_profile(), tags, exif.tags_to_blob(tags), None)
     meta = image.meta
     tags = exif.export_tags(meta.exif, image.width, image.height, f"PhotoRestore {__version__}")
     if not meta.exif:
