@@ -100,7 +100,8 @@ def help_tasks(tasks: list[str], limit: int, side: int, log) -> dict:
         if side < 512:
             pairs = [type(p)(p.name, centre_crop(p.degraded, side), centre_crop(p.reference, side), p.extra)
                      for p in pairs]
-        ops = [o for o in TASK_OPS[task] if not op_available(o)]
+        # a task added to quality_data later is still scored (input, Auto, baselines) until it is listed
+        ops = [o for o in TASK_OPS.get(task, ()) if not op_available(o)]
         base = [b for b in baselines_for(task) if b.name not in SKIP_BASELINES]
         names = ["input", *[f"op:{o}" for o in ops], "auto", *[f"baseline:{b.name}" for b in base]]
         rows = {n: {"psnr": [], "ssim": [], "chroma": [], "niqe": [], "notes": []} for n in names}

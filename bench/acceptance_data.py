@@ -15,7 +15,8 @@ from quality_ours import run_op
 
 OPS = ("denoise", "deblur", "lowlight")
 #: the ops each help-where-claimed task is for
-TASK_OPS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "lowlight": ("lowlight",),
+TASK_OPS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
+            "lowlight": ("lowlight",),
             "deblur": ("deblur",), "deblur-shake": ("deblur",)}
 
 

@@ -25,10 +25,14 @@ NOISY_SIGMA255 = 3.5
 #: Gaussian-equivalent edge blur (px) above which deblurring is proposed. Sharp photos read 0.3-1.1
 #: (one defocused-background macro 2.0); GoPro averages 1.9-2.6, 8-32 px shake 0.9-2.8.
 BLURRED_SIGMA_PX = 1.2
-#: Motion blur length (px) that counts as camera shake even when the isotropic figure is small.
-MOTION_LENGTH_PX = 4.0
-#: ... and only when edges along one direction are this much wider than across it (Gaussian blur: ~1.2).
-MOTION_ANISOTROPY = 1.4
+#: Camera shake: a directional blur this long (px) whose edges along one direction are this much wider
+#: than across it (Gaussian blur: ~1.2) counts even when the all-direction edge figure is small ...
+MOTION_LENGTH_PX = 6.0
+MOTION_ANISOTROPY = 1.6
+#: ... and a shorter, less directional one (4 px, 1.4) counts when the edges are also wider than a sharp
+#: photo's on average: the long straight structures of a sharp scene (a horizon, water: the 0.89 px
+#: Blackmagic DNG) read as ~5 px of "motion" at anisotropy 1.7.
+SHORT_MOTION = (4.0, 1.4, 0.95)  # (length px, anisotropy, min edge sigma px)
 #: An image whose log-average key needs this many stops of gain, and whose median luma is at most
 #: DARK_MEDIAN, is a low-light photo. Auto's no-harm rule for brightening: no well-exposed photo of
 #: the labelled sets reaches it (the darkest, a low-key wallpaper, needs 3.3 stops with median 0.14;
@@ -122,7 +126,11 @@ class Analysis:
 
     @property
     def is_motion_blurred(self) -> bool:
-        return bool(self.blur.motion_length >= MOTION_LENGTH_PX and self.blur.anisotropy >= MOTION_ANISOTROPY)
+        b = self.blur
+        length, aniso, min_sigma = SHORT_MOTION
+        return bool((b.motion_length >= MOTION_LENGTH_PX and b.anisotropy >= MOTION_ANISOTROPY)
+                    or (b.motion_length >= length and b.anisotropy >= aniso
+                        and np.isfinite(b.sigma) and b.sigma >= min_sigma))
 
     @property
     def is_blurred(self) -> bool:
