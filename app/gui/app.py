@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from logging.handlers import RotatingFileHandler
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import __version__
 from app.gui.logfile import log_file  # noqa: F401 - re-exported (tests, setup_logging)
@@ -79,7 +80,30 @@ def run_gui(paths: list[str]) -> int:
         window.open_photo(str(first))
     else:
         log.info("no photo given and no bundled sample found")
-    return int(app.exec())
+    previous = close_on_signals(window)
+    try:
+        return int(app.exec())
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def close_on_signals(window: QWidget) -> dict[int, object]:
+    """SIGTERM and Ctrl-C close the window as its close button does: jobs are cancelled, the worker threads
+    waited for (an export being written finishes or removes its partial file), settings and edits saved.
+
+    Without this SIGTERM killed the process mid-write and Ctrl-C did nothing. Python runs signal handlers
+    only between bytecodes, so a timer wakes the interpreter while Qt's event loop idles in C++.
+    Returns the handlers it replaced.
+    """
+    from PySide6.QtCore import QTimer
+
+    previous = {sig: signal.signal(sig, lambda *_: QTimer.singleShot(0, window.close))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    return previous
 
 
 def smoke_test_window(timeout_s: float = 30.0) -> float:

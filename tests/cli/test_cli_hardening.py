@@ -218,3 +218,18 @@ def test_bad_files_give_one_clean_line_each(tmp_path, raw_dir):
     for name, line in zip(names, lines):
         assert line.startswith(f"{name}: error: ") and line.count(name) == 1, line
     assert_clean_stderr(res.stderr)
+
+
+def test_gui_closes_cleanly_on_sigterm(tmp_path):
+    """`photorestore photo.jpg` (offscreen) ends with exit 0 on SIGTERM: the window closes, workers stop."""
+    photo = jpeg(tmp_path / "p.jpg", size=(320, 240))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "QT_QPA_PLATFORM": "offscreen",
+           "PHOTORESTORE_SETTINGS": str(tmp_path / "settings.ini"), "XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "app", str(photo)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # start-up and the first decode
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
