@@ -19,12 +19,20 @@ from app.core.metrics import estimators as est
 
 #: Noise (std on the 0-255 scale, average over channels) above which denoising is worth it.
 NOISY_SIGMA255 = 3.5
+#: ... or per-pixel noise including its blotchy part (``NoiseInfo.coarse255``) from this level: demosaiced
+#: camera noise reads 2-5x low pixel to pixel (synthetic RAW noise at 14-26 dB PSNR read 1.5-3.4/255
+#: and Auto skipped it) but 6-34/255 here; sharp clean photos read <= 5 (their texture).
+NOISY_COARSE255 = 6.0
 # The thresholds below were set on the labelled *train* split of bench/auto_labelled.py (clean photos,
 # real and synthetic noise, SICE dark frames, GoPro and shake blur, libjpeg q10-30) and are reported
 # on the validation split by ``bench/auto_confusion.py`` (docs/auto.md).
 #: Gaussian-equivalent edge blur (px) above which deblurring is proposed. Sharp photos read 0.3-1.1
 #: (one defocused-background macro 2.0); GoPro averages 1.9-2.6, 8-32 px shake 0.9-2.8.
 BLURRED_SIGMA_PX = 1.2
+#: ... but on a photo with JPEG block history (camera JPEGs, whose noise reduction also widens edges)
+#: only from this width: on 3 PolyU camera JPEGs reading 1.2-1.7 px the deblur op lost 0.6-9 dB
+#: (it sharpens block edges and the smear), while on GoPro blur (1.9-2.6 px) it gains 0.4-0.7 dB.
+BLURRED_JPEG_SIGMA_PX = 1.8
 #: Camera shake: a directional blur this long (px) whose edges along one direction are this much wider
 #: than across it (Gaussian blur: ~1.2) counts even when the all-direction edge figure is small ...
 MOTION_LENGTH_PX = 6.0
@@ -122,19 +130,20 @@ class Analysis:
 
     @property
     def is_noisy(self) -> bool:
-        return bool(self.noise.sigma255 >= NOISY_SIGMA255)
+        return bool(self.noise.sigma255 >= NOISY_SIGMA255 or self.noise.coarse255 >= NOISY_COARSE255)
 
     @property
     def is_motion_blurred(self) -> bool:
         b = self.blur
         length, aniso, min_sigma = SHORT_MOTION
-        return bool((b.motion_length >= MOTION_LENGTH_PX and b.anisotropy >= MOTION_ANISOTROPY)
-                    or (b.motion_length >= length and b.anisotropy >= aniso
-                        and np.isfinite(b.sigma) and b.sigma >= min_sigma))
+        short = (b.motion_length >= length and b.anisotropy >= aniso and np.isfinite(b.sigma)
+                 and b.sigma >= min_sigma and self.jpeg.blockiness < BLOCKY_RATIO)
+        return bool((b.motion_length >= MOTION_LENGTH_PX and b.anisotropy >= MOTION_ANISOTROPY) or short)
 
     @property
     def is_blurred(self) -> bool:
-        return bool(self.blur.sigma >= BLURRED_SIGMA_PX or self.is_motion_blurred)
+        floor = BLURRED_JPEG_SIGMA_PX if self.jpeg.blockiness >= BLOCKY_RATIO else BLURRED_SIGMA_PX
+        return bool(self.blur.sigma >= floor or self.is_motion_blurred)
 
     @property
     def is_dark(self) -> bool:
@@ -162,7 +171,9 @@ class Analysis:
         if self.is_dark:
             out.append(f"low light: needs about {self.exposure.ev_to_mid:.1f} stops")
         if self.is_noisy:
-            out.append(f"noisy: sigma {self.noise.sigma255:.1f}/255")
+            out.append(f"noisy: sigma {self.noise.sigma255:.1f}/255"
+                       + (f", {self.noise.coarse255:.1f} with its blotchy part" if self.noise.sigma255 < NOISY_SIGMA255
+                          else ""))
         if self.is_motion_blurred:
             b = self.blur
             out.append(f"motion blur: about {b.motion_length:.0f} px at {b.motion_angle:.0f} deg")
