@@ -23,7 +23,8 @@ whatever decodes is developed if needed and exported (JPEG) into the work folder
 * **leftovers**: files left in the output or temp folders (partials, temporaries) after the run.
 
 Inputs that crash, hang or raise are copied to ``<work>/findings``. Target: 0 crashes, 0 hangs,
-0 tracebacks, 0 noisy inputs, 0 leftovers.
+0 tracebacks, 0 noisy inputs, 0 leftovers. ``--selfcheck --count 14 --timeout 10`` injects one of each
+(a SIGSEGV, a hang, stderr noise, a partial file, a traceback) to show the harness counts them.
 """
 
 from __future__ import annotations
@@ -283,7 +284,13 @@ def worker(args: argparse.Namespace) -> int:
         path.write_bytes(data)
         print(f"S {i} {name}", flush=True)
         before = os.fstat(2).st_size
+        if args.selfcheck and i in (3, 5, 7, 9):  # the harness must see each kind of failure
+            leftover = outdir / ".photorestore-1-ab12cd34.partial.jpg"
+            {3: lambda: os.kill(os.getpid(), signal.SIGSEGV), 5: lambda: time.sleep(3600),
+             7: lambda: os.write(2, b"native noise\n"), 9: leftover.touch}[i]()
         results = run_one(path, outdir)
+        if args.selfcheck and i == 11:
+            results.append(("selfcheck", "traceback:ValueError: injected"))
         noisy = int(os.fstat(2).st_size > before)
         print("R " + json.dumps({"i": i, "seed": name, "ext": ext, "results": results, "noisy": noisy}), flush=True)
     return 0
@@ -292,7 +299,7 @@ def worker(args: argparse.Namespace) -> int:
 def _spawn(args: argparse.Namespace, start: int, work: Path, log) -> subprocess.Popen:  # noqa: ANN001
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "TMPDIR": str(work / "tmp")}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--work", str(work), "--seed", str(args.seed),
-           "--start", str(start), "--end", str(args.count)]
+           "--start", str(start), "--end", str(args.count)] + (["--selfcheck"] if args.selfcheck else [])
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env, text=True, start_new_session=True)
 
 
@@ -391,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--timeout", type=float, default=60.0, help="seconds one input may take before it is a hang")
     p.add_argument("--work", default=str(Path.home() / ".cache" / "photorestore" / "fuzz"))
+    p.add_argument("--selfcheck", action="store_true",
+                   help="inject a crash (input 3), a hang (5), stderr noise (7), a leftover (9) and a traceback (11)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--end", type=int, default=0, help=argparse.SUPPRESS)
