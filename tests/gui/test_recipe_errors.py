@@ -43,3 +43,16 @@ def test_open_error_names_the_file_once(qtbot, window, tmp_path):
         window.open_photo(str(broken))
     text = blocker.args[0]
     assert text.startswith("Cannot open broken.jpg: ") and text.count("broken.jpg") == 1, text
+
+
+def test_partly_available_op_shows_its_reason(qtbot, window, monkeypatch):
+    """Issue 22 #10: denoise usable for RAW files only (its sRGB model corrupt) must not look fully available."""
+    card = window.ops_panel.cards["denoise"]
+    why = "only RAW files can be denoised (model cycleisp_srgb_denoise: weights file is corrupt)"
+    monkeypatch.setattr(type(card.op), "availability", lambda self, params=None: (True, why))
+    assert card.refresh_availability()
+    assert card.check.isEnabled() and not card.reason.isHidden()
+    assert card.reason.text() == f"Partly available: {why}"
+    monkeypatch.setattr(type(card.op), "availability", lambda self, params=None: (True, ""))
+    card.refresh_availability()
+    assert card.reason.isHidden()

@@ -139,8 +139,9 @@ class OpCard(QFrame):
         self._choice_availability(params)
         self.check.setEnabled(ok or self.check.isChecked())
         self.body.setEnabled(body_ok)
-        self.reason.setVisible(not ok)
-        self.reason.setText(f"Unavailable: {why}" if not ok else "")
+        # Usable with a reason = one route cannot run (e.g. denoise's sRGB model is corrupt): say so too.
+        self.reason.setVisible(bool(why) or not ok)
+        self.reason.setText(f"Unavailable: {why}" if not ok else f"Partly available: {why}" if why else "")
         self._set_state("unavailable", not ok)
         return ok
 
