@@ -109,13 +109,14 @@ def test_raw_input_is_packed_rggb_then_the_per_plane_variance(cr2):
 
 
 def test_strength_blends_and_extrapolates_gently(raw_model, cr2):
+    # Luminance and colour strength together: the single strength of op version 1.
     image = crop(cr2, 1000, 2000, 128, 192)
     op = get_op("denoise")
-    assert op.run(image, DenoiseParams(strength=0.0), RunContext()) is image  # no network run at all
+    assert op.run(image, DenoiseParams(strength=0.0, color_strength=0.0), RunContext()) is image  # no network run at all
     full = op.run(image, DenoiseParams(strength=1.0), RunContext(device="cpu")).data
-    half = op.run(image, DenoiseParams(strength=0.5), RunContext(device="cpu")).data
+    half = op.run(image, DenoiseParams(strength=0.5, color_strength=0.5), RunContext(device="cpu")).data
     np.testing.assert_allclose(half, image.data + 0.5 * (full - image.data), atol=2e-5)
-    more = op.run(image, DenoiseParams(strength=1.5), RunContext(device="cpu")).data
+    more = op.run(image, DenoiseParams(strength=1.5, color_strength=1.5), RunContext(device="cpu")).data
     cal = calibrated_noise_params("Canon EOS 30D", 640)
     np.testing.assert_allclose(more, expected_raw(image, raw_model.id, cal.shot, cal.read, 1.5), atol=2e-5)
     t = torch.tensor([1.0, 2.0])

@@ -127,7 +127,7 @@ def test_deblur_refine_is_the_shipped_refiner_on_input_and_output(folder):
 def test_strength_blends_after_refinement(folder):
     data = _photo(64, 64, seed=1)
     full = _run("denoise", {"mode": "srgb", "refine": True}, data)
-    half = _run("denoise", {"mode": "srgb", "refine": True, "strength": 0.5}, data)
+    half = _run("denoise", {"mode": "srgb", "refine": True, "strength": 0.5, "color_strength": 0.5}, data)
     np.testing.assert_allclose(half, np.clip(data + 0.5 * (full - data), 0, 1), atol=1e-5)
 
 

@@ -4,8 +4,9 @@
 the RAW denoiser, which is conditioned on a per-plane noise-variance map (see
 :mod:`app.core.ops.denoise_noise` for where the level comes from), and any other image through the blind
 sRGB denoiser. Denoising on the mosaic sees the noise before demosaicking spreads and colours it, which is
-why RAW files take that route. ``strength`` blends with the input; above 1 the removed noise is pushed
-further at half rate (1.5 -> 1.25x), a gentle extrapolation that cannot flip the image's sign of change.
+why RAW files take that route. ``strength`` (luminance), ``color_strength`` and ``detail`` blend the
+network's change with the input separately for grain, colour noise and the finest detail
+(:mod:`app.core.ops.denoise_blend`); above 1 the removed noise is pushed further at half rate.
 
 Models: ``fast`` (CPU) or ``full`` (the paper's size, for GPUs). A missing or untrained model makes the op
 unavailable with the registry's reason; in ``auto`` mode a RAW file whose RAW model is missing is developed
@@ -23,6 +24,7 @@ import numpy as np
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
 from app.core.ops.base import Op, model_status, param
+from app.core.ops.denoise_blend import blend_luma_chroma
 from app.core.ops.denoise_noise import NOISE_SOURCES, RawNoise, resolve_raw_noise
 from app.core.ops.refine import HELP, REFINERS, refine_tensor
 
@@ -40,15 +42,24 @@ MODEL_IDS = {
 
 @dataclass(frozen=True)
 class DenoiseParams:
-    VERSION = 1
+    VERSION = 2  # 2: strength became the luminance strength; color_strength and detail added (migrate())
     mode: str = param("auto", label="Mode", choices=("auto", "raw", "srgb"),
                       help="auto: RAW files on the mosaic before development, other images in sRGB")
-    strength: float = param(1.0, label="Strength", min=0.0, max=1.5, step=0.05,
-                            help="0 = off, 1 = the network's result, above 1 removes a little more")
+    strength: float = param(1.0, label="Luminance", min=0.0, max=1.5, step=0.05,
+                            help="How much grain (brightness noise) to remove: 0 = none, 1 = what the network "
+                                 "removes, above 1 a little more. Applies to the grey part of the change")
+    color_strength: float = param(1.0, label="Colour", min=0.0, max=1.5, step=0.05,
+                                  help="How much colour noise (coloured blotches) to remove, independently of "
+                                       "the grain: 0 keeps the photo's colour noise, 1 = what the network removes")
+    detail: float = param(0.0, label="Detail", min=0.0, max=1.0, step=0.05,
+                          help="Keeps this share of the finest structure (1-2 px) the network removed from the "
+                               "brightness: more texture and fine edges, and that much fine grain with them")
     model: str = param("fast", label="Model", choices=("fast", "full"),
                        help="fast runs well on a CPU; full is the paper's size, for GPUs")
     noise_scale: float = param(1.0, label="Noise level", min=0.25, max=4.0, step=0.05,
-                               help="RAW only: multiplies the detected noise level the network is told")
+                               help="RAW files only: tells the network the noise is this many times the measured "
+                                    "level, so it cleans harder (not a blend like Luminance/Colour: it changes "
+                                    "what the network does)")
     noise_source: str = param("auto", label="Noise level from", choices=NOISE_SOURCES, advanced=True,
                               help="RAW only: auto = DNG NoiseProfile, else camera calibration at the "
                                    "shot's ISO, else estimated from the image")
@@ -61,10 +72,12 @@ class DenoiseParams:
 
 def blend(noisy: torch.Tensor, denoised: torch.Tensor, strength: float) -> torch.Tensor:
     """``noisy + k * (denoised - noisy)`` in place on ``denoised``; ``k = s`` up to 1, then ``1 + (s-1)/2``."""
-    k = strength if strength <= 1.0 else 1.0 + 0.5 * (strength - 1.0)
-    if k != 1.0:
-        denoised.sub_(noisy).mul_(k).add_(noisy)
-    return denoised
+    return blend_luma_chroma(noisy, denoised, strength, strength)
+
+
+def blend_params(noisy: torch.Tensor, denoised: torch.Tensor, params: DenoiseParams) -> torch.Tensor:
+    """The luminance / colour / detail blend of ``params`` (:mod:`app.core.ops.denoise_blend`)."""
+    return blend_luma_chroma(noisy, denoised, params.strength, params.color_strength, params.detail)
 
 
 #: Tile edge on the CPU when the user sets none. Measured (bench/denoise_memory.py, fast RAW net, 6.3 MP, one
@@ -105,7 +118,15 @@ class DenoiseOp(Op):
     description = "CycleISP denoisers: RAW files on the sensor mosaic, other images in sRGB."
     Params = DenoiseParams
     accepts = frozenset({ColorSpace.BAYER, ColorSpace.SRGB})
+    version = 2
     cost_s_per_mp = 1.5  # fast RAW net, 1 thread, 384-px tiles: 24 MP in ~32 CPU-s (bench/denoise_memory.py)
+
+    def migrate(self, version: int, values: dict) -> dict:
+        """Version 1 had one ``strength`` for everything: it becomes both the luminance and colour strength."""
+        values = dict(values)
+        if version < 2 and "strength" in values:
+            values.setdefault("color_strength", values["strength"])
+        return values
 
     def model_ids(self, params: DenoiseParams) -> list[str]:
         routes = ("raw", "srgb") if params.mode == "auto" else (params.mode,)
@@ -146,7 +167,7 @@ class DenoiseOp(Op):
         state = model_state(model_id)
         if not state.ok:  # the state's own message: "model X is corrupt: model X: ..." said it twice
             raise ModelUnavailableError(model_id, state.name, state.message)
-        if params.strength == 0.0:  # blending would return the input exactly; skip the network
+        if params.strength == 0.0 and params.color_strength == 0.0:  # the input exactly; skip the network
             return image
         if route == "raw":
             return self._run_raw(image, params, model_id, ctx)
@@ -173,11 +194,13 @@ class DenoiseOp(Op):
             den = refine_tensor("denoise", x, den, ctx.sub(0.45, 0.98))
         else:
             den = model.run_tensor(x, ctx.sub(0.0, 0.98), _tile(model, ctx))
-        out = blend(x, den, params.strength).clamp_(0.0, 1.0)
+        out = blend_params(x, den, params).clamp_(0.0, 1.0)
         data = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
         ctx.progress(1.0, "denoised")
         return self._tagged(image.with_data(data), {"mode": "srgb", "model": model_id,
-                                                    "strength": params.strength, "refine": params.refine})
+                                                    "strength": params.strength,
+                                                    "color_strength": params.color_strength,
+                                                    "detail": params.detail, "refine": params.refine})
 
     def _run_raw(self, image: Image, params: DenoiseParams, model_id: str, ctx: RunContext) -> Image:
         from app.core.models.registry import load_model
@@ -189,7 +212,7 @@ class DenoiseOp(Op):
         ctx.check_cancelled()
         model = load_model(model_id, ctx.device, ctx=ctx)
         den = model.run_tensor(x, ctx.sub(0.05, 0.97), _tile(model, ctx))
-        blend(x[:, :4], den, params.strength)
+        blend_params(x[:, :4], den, params)
         del x
         out = np.empty_like(image.data)
         for c, (i, j) in enumerate(_PHASES):
@@ -197,7 +220,8 @@ class DenoiseOp(Op):
         del den
         np.minimum(out, 1.0, out=out)  # the sensor's white; below-black noise is kept like the source's
         ctx.progress(1.0, "denoised")
-        info = {"mode": "raw", "model": model_id, "strength": params.strength, "noise_source": noise.source,
+        info = {"mode": "raw", "model": model_id, "strength": params.strength,
+                "color_strength": params.color_strength, "detail": params.detail, "noise_source": noise.source,
                 "shot": list(noise.shot), "read": list(noise.read)}
         return self._tagged(image.with_data(out), info)
 
