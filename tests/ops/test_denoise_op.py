@@ -112,7 +112,8 @@ def test_strength_blends_and_extrapolates_gently(raw_model, cr2):
     # Luminance and colour strength together: the single strength of op version 1.
     image = crop(cr2, 1000, 2000, 128, 192)
     op = get_op("denoise")
-    assert op.run(image, DenoiseParams(strength=0.0, color_strength=0.0), RunContext()) is image  # no network run at all
+    off = DenoiseParams(strength=0.0, color_strength=0.0)
+    assert op.run(image, off, RunContext()) is image  # no network run at all
     full = op.run(image, DenoiseParams(strength=1.0), RunContext(device="cpu")).data
     half = op.run(image, DenoiseParams(strength=0.5, color_strength=0.5), RunContext(device="cpu")).data
     np.testing.assert_allclose(half, image.data + 0.5 * (full - image.data), atol=2e-5)
