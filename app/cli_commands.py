@@ -54,7 +54,7 @@ def output_path(src: Path, outdir: Path, fmt: str, taken: set[str]) -> Path:
     (``photo.jpg`` from three folders: ``photo.jpg``, ``photo-jpg.jpg``, ``photo-jpg-2.jpg``)."""
     from app.core.io.naming import claim_name
 
-    ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif"}[fmt]
+    ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif", "dng": ".dng"}[fmt]
     return claim_name(outdir / (src.stem + ext), src.suffix.lstrip(".").lower(), taken)
 
 
@@ -105,18 +105,22 @@ def cmd_run(args: argparse.Namespace) -> int:
                 for note in image.meta.extra.get("notes", ()) if image.meta else ():
                     _err(f"{src.name}: note: {note}")
                 fmt = args.format or ("tiff16" if image.raw is not None else "jpg")
+                if fmt == "dng":
+                    from app.core.io.dng import dng_kind
+
+                    dng_kind(image)  # a JPEG asked for DNG: one-line error before any work
                 dest = output_path(src, outdir, fmt, taken)
                 file_steps, reasons = expand_auto(steps, image)
                 for reason in reasons:
                     _err(f"{src.name}: {reason}")
-                result = pipeline.run(image, file_steps, ctx, use_cache=False)
+                result = pipeline.run(image, file_steps, ctx, use_cache=False, develop=fmt != "dng")
                 del image
                 save_image(result, dest, format=fmt, quality=args.quality, overwrite=args.overwrite,
                            keep_metadata=not args.strip_metadata, protect=protect)
                 bar.close()
                 for note in ctx.warnings:
                     _err(f"{src.name}: note: {note}")
-                print(f"{src.name} -> {dest}")
+                print(f"{src.name} -> {dest}" + (f" ({dng_kind(result)})" if fmt == "dng" else ""))
             except Cancelled:
                 bar.close()
                 _err(f"{src.name}: cancelled")

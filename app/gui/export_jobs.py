@@ -21,6 +21,7 @@ FORMATS: tuple[tuple[str, str, str, int], ...] = (
     ("PNG", "png", ".png", 8),
     ("PNG", "png16", ".png", 16),
     ("TIFF", "tiff16", ".tif", 16),
+    ("DNG (RAW)", "dng", ".dng", 16),  # RAW photos only: the processed RAW for the user's RAW developer
 )
 RASTER_EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
 RAW_EXTS = {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".dng", ".raf", ".orf", ".rw2", ".pef",
@@ -35,7 +36,7 @@ class ExportOptions:
     """What the export dialog collected.
 
     Attributes:
-        format: a ``save_image`` format: "jpg", "png", "png16" or "tiff16".
+        format: a ``save_image`` format: "jpg", "png", "png16", "tiff16" or "dng".
         quality: JPEG quality 1-100.
         keep_metadata: carry EXIF over (orientation reset) and embed sRGB ICC.
         overwrite: replace an existing *output* file (an input photo is never replaced).
@@ -86,12 +87,18 @@ def export_image(source: Image, steps: Sequence[Step], out: Path, opts: ExportOp
     """Process ``source`` at full resolution and save it; returns the written path."""
     from app.core.io import save_image
 
-    result = Pipeline(StageCache(0)).run(source, list(steps), ctx.sub(0.0, 0.95), use_cache=False)
+    dng = opts.format == "dng"
+    if dng:
+        from app.core.io.dng import dng_kind
+
+        dng_kind(source)  # a non-RAW photo: its one-line error before the processing, nothing written
+    result = Pipeline(StageCache(0)).run(source, list(steps), ctx.sub(0.0, 0.95), use_cache=False,
+                                         develop=not dng)  # fmt: skip
     ctx.check_cancelled()
     ctx.progress(0.96, f"Saving {out.name}")
     path = save_image(result, out, format=opts.format, quality=opts.quality, overwrite=opts.overwrite,
                       keep_metadata=opts.keep_metadata, protect=tuple(str(p) for p in protect))
-    ctx.progress(1.0, f"Saved {Path(path).name}")
+    ctx.progress(1.0, f"Saved {Path(path).name}" + (f" ({dng_kind(result)})" if dng else ""))
     return Path(path)
 
 
