@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from app.cli_progress import ProgressBar
+from app.core.workflow.auto import AUTO, expand_auto  # the one Auto, shared with the GUI
 
 
 def _err(message: str) -> None:
@@ -29,41 +30,22 @@ def build_steps(args: argparse.Namespace) -> list:
     return steps
 
 
-#: ``--op auto``: replaced per file by the recipe the photo analysis proposes.
-AUTO = "auto"
-
-
-def expand_auto(steps: list, image) -> tuple[list, list[str]]:
-    """Steps with ``auto`` replaced by the analysis' proposal for ``image``; also returns the reasons."""
-    if AUTO not in steps:
-        return steps, []
-    from app.core.metrics.auto import auto_plan
-    from app.core.pipeline import Step
-
-    planned = auto_plan(image).steps
-    auto_steps = [Step.make(p.op_id, **p.params) for p in planned]
-    reasons = [f"auto: {p.op_id} ({p.reason})" for p in planned] or ["auto: nothing to restore"]
-    out: list = []
-    for step in steps:
-        out.extend(auto_steps if step == AUTO else [step])
-    return out, reasons
-
-
 def output_path(src: Path, outdir: Path, fmt: str, taken: set[str]) -> Path:
     """``outdir/<stem>.<ext>`` for ``src``'s result, distinct from every name taken earlier in this run
     (``photo.jpg`` from three folders: ``photo.jpg``, ``photo-jpg.jpg``, ``photo-jpg-2.jpg``)."""
     from app.core.io.naming import claim_name
 
-    ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif", "dng": ".dng"}[fmt]
+    ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif"}[fmt]
     return claim_name(outdir / (src.stem + ext), src.suffix.lstrip(".").lower(), taken)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from app.core.context import Cancelled, RunContext
-    from app.core.io import ImageIOError, load_image, save_image
+    from app.core.io import ImageIOError
     from app.core.io.export import remove_stale_partials
     from app.core.models.weights import ModelUnavailableError
-    from app.core.pipeline import OpUnavailableError, Pipeline, RecipeError
+    from app.core.pipeline import OpUnavailableError, RecipeError
+    from app.core.workflow import ExportOptions, default_format, export_image, open_photo
 
     started = time.time()
     try:
@@ -91,7 +73,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         cancel.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    pipeline = Pipeline()
     failed, taken = 0, set()
     try:
         for src in inputs:
@@ -100,27 +81,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             bar = ProgressBar(src.name)
             ctx = RunContext(bar, cancel, device=args.device, tile=args.tile)
             try:
-                # RAW files load as mosaics so RAW-domain ops can run; others develop them on demand.
-                image = load_image(src, raw_as="auto")
+                image = open_photo(src)  # the one RAW policy: a mosaic where there is one (RAW ops run)
                 for note in image.meta.extra.get("notes", ()) if image.meta else ():
                     _err(f"{src.name}: note: {note}")
-                fmt = args.format or ("tiff16" if image.raw is not None else "jpg")
-                if fmt == "dng":
-                    from app.core.io.dng import dng_kind
-
-                    dng_kind(image)  # a JPEG asked for DNG: one-line error before any work
+                fmt = args.format or default_format(image)
                 dest = output_path(src, outdir, fmt, taken)
                 file_steps, reasons = expand_auto(steps, image)
                 for reason in reasons:
                     _err(f"{src.name}: {reason}")
-                result = pipeline.run(image, file_steps, ctx, use_cache=False, develop=fmt != "dng")
+                opts = ExportOptions(fmt, args.quality, keep_metadata=not args.strip_metadata,
+                                     overwrite=args.overwrite)
+                export_image(image, file_steps, dest, opts, ctx, protect=protect)
                 del image
-                save_image(result, dest, format=fmt, quality=args.quality, overwrite=args.overwrite,
-                           keep_metadata=not args.strip_metadata, protect=protect)
                 bar.close()
                 for note in ctx.warnings:
                     _err(f"{src.name}: note: {note}")
-                print(f"{src.name} -> {dest}" + (f" ({dng_kind(result)})" if fmt == "dng" else ""))
+                print(f"{src.name} -> {dest}")
             except Cancelled:
                 bar.close()
                 _err(f"{src.name}: cancelled")

@@ -10,6 +10,11 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Keep tests on the 2 CPU cores predictable and away from any user config.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# Measured op costs (app.core.pipeline.costs) go to a per-session file, not the user's cache.
+if "PHOTORESTORE_COST_BOOK" not in os.environ:
+    import tempfile
+
+    os.environ["PHOTORESTORE_COST_BOOK"] = str(Path(tempfile.mkdtemp(prefix="photorestore-costs-")) / "costs.json")
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("PHOTORESTORE_DATASETS", REPO.parent / "shared" / "datasets"))

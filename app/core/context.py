@@ -45,7 +45,6 @@ class RunContext:
         cancel_event: shared flag; setting it makes the next ``check_cancelled`` raise.
         device: "auto", "cpu", "cuda" or "mps".
         tile: tile edge in pixels, or None to choose from free memory.
-        preview: True for the downscaled interactive path (ops may pick cheaper settings).
     """
 
     def __init__(
@@ -55,7 +54,6 @@ class RunContext:
         *,
         device: str = "auto",
         tile: int | None = None,
-        preview: bool = False,
         _span: tuple[float, float] = (0.0, 1.0),
         _root: RunContext | None = None,
     ) -> None:
@@ -63,7 +61,6 @@ class RunContext:
         self.cancel_event = cancel_event if cancel_event is not None else threading.Event()
         self.device = device
         self.tile = check_tile(tile)
-        self.preview = preview
         self._span = _span
         self._root = _root or self
         self.warnings: list[str] = [] if _root is None else _root.warnings
@@ -86,7 +83,6 @@ class RunContext:
             self.cancel_event,
             device=self.device,
             tile=self.tile,
-            preview=self.preview,
             _span=(a + (b - a) * start, a + (b - a) * end),
             _root=self._root,
         )

@@ -30,8 +30,8 @@ from app.core.io.naming import claim_name
 from app.core.io.provenance import written_by_photorestore
 from app.core.ops import get_op
 from app.core.pipeline import Step
+from app.core.workflow import ExportOptions, export_file, output_path, photos_in
 from app.gui.export_dialog import ExportOptionsWidget
-from app.gui.export_jobs import ExportOptions, export_file, output_path, photos_in
 from app.gui.thumb_strip import ThumbStrip
 from app.gui.workers import Job, Worker
 

@@ -5,9 +5,11 @@ Opening runs in two background jobs so the photo appears fast:
 1. :func:`load_quick` -- ``load_preview`` (embedded RAW thumbnail or a quick development),
    shown at once;
 2. :func:`load_full` -- the full decode (a RAW stays a Bayer mosaic for the pipeline), its
-   development for display, and the ~2-MP preview source the interactive renders use.
+   development for display, and the preview source the interactive renders use: for a RAW a reduced
+   mosaic that runs the same RAW ops and development as the export (:mod:`app.core.workflow.preview`).
 
-Both are plain functions of a ``RunContext`` (no widgets), run by a :class:`~app.gui.workers.Worker`.
+Both are plain functions of a ``RunContext`` (no widgets) calling :mod:`app.core.workflow`, run by a
+:class:`~app.gui.workers.Worker`.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.core import workflow
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image, Metadata
-from app.core.pipeline import Pipeline, StageCache
 from app.gui.imaging import Pyramid, downscale, pyramid_from_image
 
-#: long side of the interactive preview source (about 2 MP for a 3:2 photo).
+#: long side of the interactive preview (about 2 MP for a 3:2 photo).
 PREVIEW_SIDE = 1800
+#: long side of a RAW's preview: the RAW denoiser runs on it at every change, so it is the size of the
+#: photo fitted in the window, not more (bench/raw_preview.py); zooming in renders the 1:1 detail.
+RAW_PREVIEW_SIDE = 1200
 #: long side of the quick first look.
 QUICK_SIDE = 1600
 
@@ -43,9 +48,10 @@ class FullLoad:
     """Result of :func:`load_full`."""
 
     path: str
-    source: Image  # as decoded: a BAYER mosaic for RAW, sRGB otherwise (export runs from this)
-    developed: Image  # full-resolution sRGB (1:1 detail renders crop this)
-    preview: Image  # downscaled developed image: the interactive preview source
+    source: Image  # as decoded: a BAYER mosaic for RAW, sRGB otherwise (export and 1:1 details run from this)
+    developed: Image  # full-resolution sRGB (the "before" view)
+    preview: Image  # downscaled developed image (before-side of the preview, quality reference)
+    render_source: Image  # what previews render from: ``preview`` or, for a RAW, a reduced mosaic
     pyramid: Pyramid  # display pyramid of ``developed``
     preview_pyramid: Pyramid  # display pyramid of ``preview`` in full-photo coordinates
     seconds: float = 0.0
@@ -83,7 +89,7 @@ class Document:
     def preview_source(self) -> tuple[Image, str] | None:
         """The image interactive renders start from, and its cache key."""
         if self.full is not None:
-            img = self.full.preview
+            img = self.full.render_source
             return img, f"{self.key}|preview|{img.width}x{img.height}"
         if self.quick is not None:
             img = self.quick.image
@@ -96,24 +102,15 @@ class Document:
         return [self.quick.pyramid] if self.quick is not None else []
 
 
-def _developed(image: Image, ctx: RunContext) -> Image:
-    if image.space is ColorSpace.SRGB:
-        return image
-    # A pipeline with no steps inserts the RAW development (and converts linear data).
-    return Pipeline(StageCache(0)).run(image, [], ctx, use_cache=False)
-
-
 def load_quick(path: str, ctx: RunContext) -> QuickLoad:
     """Fast first look at ``path``: embedded thumbnail or quick development, plus metadata."""
     import time
 
-    from app.core.io import load_preview
-
     t0 = time.perf_counter()
     ctx.progress(0.0, f"Opening {Path(path).name}")
-    image = load_preview(path, max_side=QUICK_SIDE)
+    image = workflow.open_quick(path, QUICK_SIDE)
     ctx.check_cancelled()
-    image = _developed(image, ctx.sub(0.5, 0.9))
+    image = workflow.developed(image, ctx.sub(0.5, 0.9))
     meta = image.meta
     if not meta.summary():
         try:
@@ -131,19 +128,22 @@ def load_full(path: str, ctx: RunContext) -> FullLoad:
     """Full decode + development for display + the interactive preview source."""
     import time
 
-    from app.core.io import load_image
-
     t0 = time.perf_counter()
     ctx.progress(0.0, f"Decoding {Path(path).name}")
-    source = load_image(path, raw_as="bayer")
+    source = workflow.open_photo(path)
     ctx.check_cancelled()
     ctx.progress(0.4, "Developing")
-    developed = _developed(source, ctx.sub(0.4, 0.8))
+    developed = workflow.developed(source, ctx.sub(0.4, 0.8))
     ctx.check_cancelled()
     ctx.progress(0.8, "Building display")
-    preview = downscale(developed, PREVIEW_SIDE)
+    is_raw = source.space is ColorSpace.BAYER
+    if is_raw:
+        workflow.fit_development(source, developed)  # the preview's development matches this one
+    preview = downscale(developed, RAW_PREVIEW_SIDE if is_raw else PREVIEW_SIDE)
+    render_source = workflow.preview_source(source, RAW_PREVIEW_SIDE) if is_raw else preview
     scale = preview.width / developed.width
     pyramid = pyramid_from_image(developed)
     preview_pyramid = pyramid_from_image(preview, ref_scale=scale)
     ctx.progress(1.0, "decoded")
-    return FullLoad(path, source, developed, preview, pyramid, preview_pyramid, time.perf_counter() - t0)
+    return FullLoad(path, source, developed, preview, render_source, pyramid, preview_pyramid,
+                    time.perf_counter() - t0)

@@ -34,6 +34,8 @@ class EditModel(QObject):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.steps: list[Step] = []
+        self._gesture: str | None = None  # text of the open gesture's undo step
+        self._macro_open = False
         self.sync_ops()
 
     # -- reading --------------------------------------------------------------------------------
@@ -53,18 +55,37 @@ class EditModel(QObject):
     def recipe(self, name: str = "") -> Recipe:
         return Recipe(self.active_steps(), name)
 
+    # -- gestures: one undo step per slider drag ----------------------------------------------------
+    def begin_gesture(self, text: str) -> None:
+        """Everything changed until :meth:`end_gesture` (a slider drag: turning the op on, leaving its
+        automatic value, every position) becomes one undo step named ``text``. The macro opens at the
+        first change, so a press that changes nothing leaves no empty step."""
+        self.end_gesture()
+        self._gesture = text
+
+    def end_gesture(self) -> None:
+        if self._macro_open:
+            self.undo_stack.endMacro()
+        self._gesture, self._macro_open = None, False
+
+    def _push(self, command: QUndoCommand) -> None:
+        if self._gesture is not None and not self._macro_open:
+            self.undo_stack.beginMacro(self._gesture)
+            self._macro_open = True
+        self.undo_stack.push(command)
+
     # -- changing (undoable) ----------------------------------------------------------------------
     def set_param(self, op_id: str, name: str, value: Any) -> None:
         old = getattr(self.step(op_id).params, name)
         if old == value:
             return
-        self.undo_stack.push(_SetParam(self, op_id, name, old, value))
+        self._push(_SetParam(self, op_id, name, old, value))
 
     def set_enabled(self, op_id: str, enabled: bool) -> None:
         if self.step(op_id).enabled == bool(enabled):
             return
         label = get_op(op_id).label
-        self.undo_stack.push(_Apply(self, f"{'Enable' if enabled else 'Disable'} {label}",
+        self._push(_Apply(self, f"{'Enable' if enabled else 'Disable'} {label}",
                                     _with_step(self.steps, op_id, enabled=bool(enabled)), op_id, "enabled"))
 
     def move(self, op_id: str, delta: int) -> None:
@@ -74,19 +95,19 @@ class EditModel(QObject):
             return
         new = list(self.steps)
         new.insert(j, new.pop(i))
-        self.undo_stack.push(_Apply(self, f"Move {get_op(op_id).label}", new, op_id, "order"))
+        self._push(_Apply(self, f"Move {get_op(op_id).label}", new, op_id, "order"))
 
     def reset_op(self, op_id: str) -> None:
         new = _with_step(self.steps, op_id, params=get_op(op_id).default_params())
         if new != self.steps:
-            self.undo_stack.push(_Apply(self, f"Reset {get_op(op_id).label}", new, op_id, "param"))
+            self._push(_Apply(self, f"Reset {get_op(op_id).label}", new, op_id, "param"))
 
     def apply_recipe(self, recipe: Recipe, text: str = "Apply recipe") -> None:
         """Enable exactly the recipe's steps, in its order, with its params; other ops go after, off."""
         new = [dataclasses.replace(s, enabled=True) for s in recipe.steps if s.enabled]
         named = {s.op_id for s in new}
         new += [dataclasses.replace(s, enabled=False) for s in self.steps if s.op_id not in named]
-        self.undo_stack.push(_Apply(self, text, new, "", "all"))
+        self._push(_Apply(self, text, new, "", "all"))
 
     def load_photo_recipe(self, recipe: Recipe | None) -> None:
         """Start another photo's editing: its own recipe (or every op off, at defaults), a fresh undo
@@ -94,6 +115,7 @@ class EditModel(QObject):
         new = [dataclasses.replace(s, enabled=True) for s in (recipe.steps if recipe else []) if s.enabled]
         named = {s.op_id for s in new}
         new += [Step(op.id, op.default_params(), False) for op in all_ops() if op.id not in named]
+        self.end_gesture()
         self.undo_stack.clear()
         if new != self.steps:
             self._replace(new, "", "all")

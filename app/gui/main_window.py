@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.pipeline import Pipeline
+from app.core.workflow import photos_in
 from app.gui.actions import build_actions
 from app.gui.compare_view import CompareView
 from app.gui.document import Document, FullLoad, QuickLoad, load_full, load_quick
 from app.gui.edit_model import EditModel
-from app.gui.export_jobs import OPEN_FILTER, photos_in
 from app.gui.imaging import Pyramid
 from app.gui.panels.histogram import install as install_histogram
 from app.gui.panels.job_bar import JobBar
@@ -44,7 +44,7 @@ from app.gui.panels.ops_panel import OpsPanel
 from app.gui.panels.quality_panel import QualityPanel
 from app.gui.presets import Presets
 from app.gui.render_scheduler import RenderResult, RenderScheduler
-from app.gui.resources import icon_path
+from app.gui.resources import OPEN_FILTER, icon_path
 from app.gui.settings import Settings
 from app.gui.sidecars import install as install_edits
 from app.gui.window_dialogs import WindowDialogsMixin
@@ -254,7 +254,9 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.view.set_after([])
         self.view.fit()
         self.metadata_panel.show_metadata(doc.path, doc.meta, (w, h))
-        self.ops_panel.set_megapixels(w * h / 1e6, f.preview.width * f.preview.height / 1e6)
+        # The preview's cost is the ops' cost on what the preview renders from (a RAW: the reduced mosaic).
+        self.ops_panel.set_megapixels(f.source.width * f.source.height / 1e6,
+                                      f.render_source.width * f.render_source.height / 1e6)
         self.quality_panel.clear("Measuring…")
         self.previews.request()
 
@@ -291,7 +293,9 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
             self.photo_opened.emit(doc.path)
         self.timings["open_to_full"] = time.perf_counter() - self._opened_at
         self.metadata_panel.show_metadata(doc.path, doc.meta, (w, h))
-        self.ops_panel.set_megapixels(w * h / 1e6, f.preview.width * f.preview.height / 1e6)
+        # The preview's cost is the ops' cost on what the preview renders from (a RAW: the reduced mosaic).
+        self.ops_panel.set_megapixels(f.source.width * f.source.height / 1e6,
+                                      f.render_source.width * f.render_source.height / 1e6)
         self.photo_loaded.emit(doc.path)
         self.previews.request()
 

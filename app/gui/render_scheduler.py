@@ -150,7 +150,7 @@ class RenderScheduler(QObject):
             return None
         pipeline = self._pipeline
         job = self._worker.submit(lambda ctx: render(pipeline, req, ctx), name=self._group.capitalize(),
-                                  group=self._group, device=self._device(), preview=True)
+                                  group=self._group, device=self._device())
         job.resulted.connect(lambda result: self._on_result(result, asked))
         job.failed.connect(self.failed)
         job.finished.connect(lambda: self._job_finished(job))

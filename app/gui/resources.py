@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from app.core.workflow.files import SUPPORTED_EXTENSIONS
+
 
 def resources_dir() -> Path:
     env = os.environ.get("PHOTORESTORE_RESOURCES")
@@ -37,3 +39,7 @@ def sample_photo() -> Path | None:
 def icon_path() -> Path:
     svg = resource("icons", "photorestore.svg")
     return svg if svg.is_file() else resource("icons", "photorestore.png")
+
+#: file-dialog filter for photos: the one list of supported types (app.core.workflow).
+OPEN_FILTER = "Photos ({});;All files (*)".format(
+    " ".join(f"*{e} *{e.upper()}" for e in sorted(SUPPORTED_EXTENSIONS)))

@@ -112,7 +112,7 @@ class PhotoEdits(QObject):
         return done
 
     def apply_dialog(self) -> None:
-        from app.gui.export_jobs import OPEN_FILTER
+        from app.gui.resources import OPEN_FILTER
 
         folder = str(Path(self.path).parent) if self.path else self.win.settings.last_folder
         paths, _ = QFileDialog.getOpenFileNames(self.win, "Apply these edits to photos", folder, OPEN_FILTER)

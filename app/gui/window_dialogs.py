@@ -10,13 +10,13 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import __version__
-from app.core.ops import get_op
-from app.core.pipeline import Recipe, RecipeError, Step
+from app.core.image import ColorSpace
+from app.core.pipeline import Recipe
+from app.core.workflow import AutoRecipe, ExportOptions, auto_recipe, export_file, export_image
+from app.core.workflow.quality import quality_report
 from app.gui.actions import SHORTCUTS
 from app.gui.batch_dialog import BatchDialog
 from app.gui.export_dialog import ExportDialog
-from app.gui.export_jobs import ExportOptions, export_file, export_image
-from app.gui.quality import quality_report
 from app.gui.workers import Job
 
 if TYPE_CHECKING:
@@ -90,28 +90,16 @@ class WindowDialogsMixin:
         if image is None:
             return None
 
-        def plan(ctx: object) -> tuple[list, list[str]]:
-            from app.core.metrics.auto import auto_plan  # the one Auto shared with analyze and run
-
-            plan = auto_plan(image)
-            return list(plan.steps), plan.findings
-
-        job = self.io_worker.submit(plan, name="Analysing photo", group="auto")
+        job = self.io_worker.submit(lambda ctx: auto_recipe(image), name="Analysing photo", group="auto")
         job.resulted.connect(self._auto_planned)
         job.failed.connect(lambda msg: self.show_message(f"Auto recipe failed: {msg}", "error"))
         self.job_bar.track(job)
         return job
 
-    def _auto_planned(self: MainWindow, result: tuple[list, list[str]]) -> None:
-        planned, findings = result
-        try:
-            steps = [Step.make(p.op_id, **p.params) for p in planned]
-        except (RecipeError, KeyError) as exc:
-            self.show_message(f"Auto recipe: {exc}", "error")
-            return
-        self.model.apply_recipe(Recipe(steps, "Auto"), "Auto recipe")
-        found = "; ".join(findings) or "nothing to fix"
-        what = "; ".join(f"{get_op(p.op_id).label}: {p.reason}" for p in planned) or "no restorations"
+    def _auto_planned(self: MainWindow, auto: AutoRecipe) -> None:
+        self.model.apply_recipe(Recipe(auto.steps, "Auto"), "Auto recipe")
+        found = "; ".join(auto.findings) or "nothing to fix"
+        what = auto.described() or "no restorations"
         self.show_message(f"Auto — found {found}. Applied {what}.", "info")
 
     # -- quality -------------------------------------------------------------------------------------
@@ -133,6 +121,8 @@ class WindowDialogsMixin:
         if self.doc is None or self.last_render is None:
             return None
         before, after, ref = self.last_render.request.source, self.last_render.image, self.reference
+        if before.space is not ColorSpace.SRGB and self.doc.full is not None:
+            before = self.doc.full.preview  # a RAW renders from its mosaic; "before" is its development
         scale = 1.0 / self.last_render.request.ref_scale
         # numpy only (no torch): on the I/O thread, so it never delays an interactive render.
         job = self.io_worker.submit(lambda ctx: quality_report(before, after, ref, ctx, blur_scale=scale),

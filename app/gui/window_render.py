@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF
 
+from app.core.workflow import detail_source
 from app.gui.imaging import Pyramid
 from app.gui.render_scheduler import RenderRequest, RenderResult
 from app.gui.workers import Job
@@ -31,7 +32,10 @@ class WindowRenderMixin:
             return None
         image, key = src
         full = self.doc.full_size
-        scale = image.width / full[0] if full else 1.0
+        # A RAW renders from a reduced mosaic (sensor orientation, oversampled); its result has the size of
+        # the developed preview, so place it by that.
+        shown = self.doc.full.preview if self.doc.full is not None else image
+        scale = shown.width / full[0] if full else 1.0
         return RenderRequest(image, key, tuple(self.model.active_steps()), ref_scale=scale)
 
     def _detail_request(self: MainWindow) -> RenderRequest | None:
@@ -47,9 +51,10 @@ class WindowRenderMixin:
         x0, y0, x1, y1 = int(r.left()), int(r.top()), int(r.right() + 0.999), int(r.bottom() + 0.999)
         if x1 - x0 < 8 or y1 - y0 < 8:
             return None
-        crop = doc.full.developed.with_data(doc.full.developed.data[y0:y1, x0:x1])
+        # Full resolution only for the region on screen; a RAW's is a crop of the mosaic (same RAW ops).
+        crop, origin = detail_source(doc.full.source, (x0, y0, x1, y1))
         key = f"{doc.key}|crop|{x0},{y0},{x1},{y1}"
-        return RenderRequest(crop, key, tuple(self.model.active_steps()), ref_scale=1.0, origin=(x0, y0))
+        return RenderRequest(crop, key, tuple(self.model.active_steps()), ref_scale=1.0, origin=origin)
 
     def render_preview(self: MainWindow) -> None:
         self.previews.render_now()
@@ -82,6 +87,7 @@ class WindowRenderMixin:
         self.view.set_after([result.pyramid])
         ran = ", ".join(result.ran) or "cached"
         self.render_label.setText(f"preview {result.seconds * 1000:.0f} ms · ran: {ran}")
+        self.ops_panel.refresh_costs()  # the render measured the ops that ran
         self.preview_rendered.emit(result)
         self.details.request()
         self._quality_soon()

@@ -67,7 +67,7 @@ class Job(QObject):
     started = Signal()
 
     def __init__(self, fn: Callable[[RunContext], Any], *, name: str, group: str,
-                 device: str = "auto", tile: int | None = None, preview: bool = False,
+                 device: str = "auto", tile: int | None = None,
                  priority: int = 0) -> None:
         super().__init__()
         self.id = next(_ids)
@@ -76,7 +76,6 @@ class Job(QObject):
         self.group = group
         self.device = device
         self.tile = tile
-        self.preview = preview
         self.priority = priority
         self.cancel_event = threading.Event()
         self.state = "pending"
@@ -135,7 +134,7 @@ class _Executor(QObject):
                 last[0] = now
                 self.event.emit(job, "progressed", (fraction, text))
 
-        ctx = RunContext(on_progress, job.cancel_event, device=job.device, tile=job.tile, preview=job.preview)
+        ctx = RunContext(on_progress, job.cancel_event, device=job.device, tile=job.tile)
         try:
             result = job.fn(ctx)
         except Cancelled:
@@ -178,14 +177,14 @@ class Worker(QObject):
     # -- GUI-thread API -------------------------------------------------------------------------
     def submit(self, fn: Callable[[RunContext], Any], *, name: str = "", group: str = "default",
                supersede: bool = True, device: str = "auto", tile: int | None = None,
-               preview: bool = False, priority: int = 0) -> Job:
+               priority: int = 0) -> Job:
         """Queue ``fn`` and return its :class:`Job` (connect to its signals right away).
 
         With ``supersede`` the pending job of ``group`` is dropped and the running one cancelled.
         Pending jobs run highest ``priority`` first (interactive renders jump a batch queue),
         in submission order among equals.
         """
-        job = Job(fn, name=name or group, group=group, device=device, tile=tile, preview=preview,
+        job = Job(fn, name=name or group, group=group, device=device, tile=tile,
                   priority=priority)
         dropped: list[Job] = []
         with self._lock:

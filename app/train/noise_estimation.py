@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from app.core.isp.noise import NoiseParams, add_noise_np
-from app.core.isp.noise_stats import block_stats, quantile_bias
+from app.core.isp.noise_stats import binned_noise_curve, block_stats
 from app.core.isp.synthetic_camera import IspParams, process_np, unprocess_np
 
 __all__ = [
@@ -82,17 +82,9 @@ def raw_noise_curve(
         means.append(m[keep])
         variances.append(v[keep])
     mean, var = np.concatenate(means), np.concatenate(variances)
-    bias = quantile_bias(block, quantile)
-    edges = np.unique(np.quantile(mean, np.linspace(0.0, 1.0, bins + 1)))
-    out_m, out_v, out_n = [], [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        sel = (mean >= lo) & (mean < hi)
-        if sel.sum() < min_blocks:
-            continue
-        out_m.append(np.median(mean[sel]))
-        out_v.append(np.quantile(var[sel], quantile) / bias)
-        out_n.append(int(sel.sum()))
-    return NoiseCurve(np.array(out_m), np.array(out_v), np.array(out_n))
+    out_m, out_v, out_n = binned_noise_curve(mean, var, block=block, bins=bins, quantile=quantile,
+                                             min_blocks=min_blocks)
+    return NoiseCurve(out_m, out_v, out_n)
 
 
 def pair_binning(

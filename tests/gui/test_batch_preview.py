@@ -9,8 +9,8 @@ import numpy as np
 from app.core.image import ColorSpace, Image
 from app.core.io.export import save_image
 from app.core.io.provenance import software_tag, written_by_photorestore
+from app.core.workflow import ExportOptions
 from app.gui.batch_dialog import BatchDialog
-from app.gui.export_jobs import ExportOptions
 
 
 def test_exports_carry_the_software_tag_even_without_metadata(tmp_path):

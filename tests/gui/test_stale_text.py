@@ -10,7 +10,7 @@ from conftest import open_and_wait
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QTableWidgetItem
 
-from app.gui.quality import QualityReport
+from app.core.workflow.quality import QualityReport
 
 
 def test_quality_panel_cleared_while_a_photo_loads_and_after_a_failed_open(qtbot, window, photo_png, tmp_path):

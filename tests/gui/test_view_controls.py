@@ -50,11 +50,12 @@ def test_zooming_in_renders_a_full_resolution_crop(qtbot, window, kdc_file):
     doc = window.doc
     half = doc.full.preview.data[::2, ::2]
     doc.full.preview = doc.full.preview.with_data(half)  # pretend the preview is half size
+    doc.full.render_source = doc.full.preview
     window.previews.render_now()
     qtbot.waitUntil(lambda: window.last_render is not None
-                    and window.last_render.request.source.width == doc.full.preview.width, timeout=10000)
+                    and window.last_render.request.source.width == doc.full.preview.width, timeout=30000)
     window.view.set_zoom(1.0, QPointF(100, 100))
-    qtbot.waitUntil(lambda: window.detail is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.detail is not None, timeout=30000)  # a crop of the RAW mosaic
     x0, y0 = window.detail.origin
     vis = window.view.visible_rect()
     assert x0 <= vis.left() + 1 and y0 <= vis.top() + 1

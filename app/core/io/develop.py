@@ -20,31 +20,10 @@ import numpy as np
 import rawpy
 
 from app.core.image import ColorSpace, Image
-from app.core.io.errors import DecodeError, ImageIOError, describe
+from app.core.io.develop_reduced import COLOUR_KEY, develop_reduced
+from app.core.io.errors import DecodeError, ImageIOError
 from app.core.io.formats import check_path
-from app.core.io.raw import cfa_layout, open_raw
-
-DEVELOP_SETTINGS = {
-    "demosaic_algorithm": rawpy.DemosaicAlgorithm.AHD,
-    "use_camera_wb": True,
-    "output_color": rawpy.ColorSpace.sRGB,
-    "gamma": (2.4, 12.92),
-    "output_bps": 16,
-    "highlight_mode": rawpy.HighlightMode.Clip,
-}
-CHUNK_ROWS = 512
-
-
-def postprocess(raw: rawpy.RawPy, *, half_size: bool = False, auto_bright: bool = True) -> np.ndarray:
-    """LibRaw development of what is in ``raw``'s buffer -> float32 ``(H, W, 3)`` sRGB in [0, 1]."""
-    try:
-        rgb16 = raw.postprocess(**DEVELOP_SETTINGS, half_size=half_size, no_auto_bright=not auto_bright)
-    except rawpy.LibRawError as exc:
-        raise ImageIOError(None, f"LibRaw could not develop the image ({describe(exc)})") from None
-    out = np.empty(rgb16.shape, np.float32)
-    for r0 in range(0, rgb16.shape[0], CHUNK_ROWS):
-        np.multiply(rgb16[r0 : r0 + CHUNK_ROWS], np.float32(1 / 65535), out=out[r0 : r0 + CHUNK_ROWS])
-    return out
+from app.core.io.raw import DEVELOP_SETTINGS, cfa_layout, open_raw, postprocess  # noqa: F401 - re-exported
 
 
 def write_back(raw: rawpy.RawPy, image: Image) -> None:
@@ -83,6 +62,8 @@ def develop(image: Image, *, half_size: bool = False, auto_bright: bool = True) 
     if image.space is not ColorSpace.BAYER or image.raw is None:
         raise ValueError(f"develop() needs a BAYER image with RAW info, got {image.space.value}")
     info = image.raw
+    if COLOUR_KEY in info.extra:  # a preview's reduced mosaic or a 1:1 crop: LibRaw needs the whole sensor
+        return develop_reduced(image)
     expected = tuple(info.extra.get("mosaic_size", image.data.shape[:2]))
     if image.data.shape[:2] != expected:
         raise ValueError(f"mosaic size changed from {expected} to {image.data.shape[:2]}; cannot develop")

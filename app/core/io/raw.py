@@ -23,7 +23,7 @@ import rawpy
 
 from app.core.image import ColorSpace, Image, Metadata, RawInfo
 from app.core.io import exif
-from app.core.io.errors import DecodeError, ImageIOError, NotBayerError, UnsupportedFormatError
+from app.core.io.errors import DecodeError, ImageIOError, NotBayerError, UnsupportedFormatError, describe
 from app.core.io.formats import read_bytes
 
 _EXIF_NAMES = {"iso": "ISOSpeedRatings", "exposure_time": "ExposureTime", "f_number": "FNumber",
@@ -236,3 +236,28 @@ def decode_bayer(path: Path, raw: rawpy.RawPy, tags: dict[str, str]) -> Image:
     meta.bit_depth = max(8, math.ceil(math.log2(white + 1))) if white > 0 else 16
     meta.extra["full_size"] = (s.height, s.width) if meta.orientation < 5 else (s.width, s.height)
     return Image(mosaic[:, :, None], ColorSpace.BAYER, meta, info)
+
+
+# -- LibRaw development settings (used by io.develop and io.develop_reduced) ------------------------
+
+DEVELOP_SETTINGS = {
+    "demosaic_algorithm": rawpy.DemosaicAlgorithm.AHD,
+    "use_camera_wb": True,
+    "output_color": rawpy.ColorSpace.sRGB,
+    "gamma": (2.4, 12.92),
+    "output_bps": 16,
+    "highlight_mode": rawpy.HighlightMode.Clip,
+}
+CHUNK_ROWS = 512
+
+
+def postprocess(raw: rawpy.RawPy, *, half_size: bool = False, auto_bright: bool = True) -> np.ndarray:
+    """LibRaw development of what is in ``raw``'s buffer -> float32 ``(H, W, 3)`` sRGB in [0, 1]."""
+    try:
+        rgb16 = raw.postprocess(**DEVELOP_SETTINGS, half_size=half_size, no_auto_bright=not auto_bright)
+    except rawpy.LibRawError as exc:
+        raise ImageIOError(None, f"LibRaw could not develop the image ({describe(exc)})") from None
+    out = np.empty(rgb16.shape, np.float32)
+    for r0 in range(0, rgb16.shape[0], CHUNK_ROWS):
+        np.multiply(rgb16[r0 : r0 + CHUNK_ROWS], np.float32(1 / 65535), out=out[r0 : r0 + CHUNK_ROWS])
+    return out

@@ -38,3 +38,26 @@ def quantile_bias(block: int, quantile: float) -> float:
     noise = np.random.default_rng(1234).standard_normal((1024, 1024)).astype(np.float32)
     _m, var, _x = block_stats(noise, block)
     return float(np.quantile(var, quantile))
+
+
+def binned_noise_curve(mean: np.ndarray, var: np.ndarray, *, block: int, bins: int, quantile: float,
+                       min_blocks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The noise curve from block statistics: per equal-count intensity bin, the median mean and the
+    ``quantile`` of the block variances de-biased by :func:`quantile_bias` (texture only adds variance).
+
+    The one binned fit, shared by the denoise op's estimate and the camera calibration.
+
+    Returns:
+        ``(means, variances, counts)`` of the bins with at least ``min_blocks`` blocks.
+    """
+    bias = quantile_bias(block, quantile)
+    edges = np.unique(np.quantile(mean, np.linspace(0.0, 1.0, bins + 1)))
+    out_m, out_v, out_n = [], [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (mean >= lo) & (mean < hi)
+        if sel.sum() < min_blocks:
+            continue
+        out_m.append(float(np.median(mean[sel])))
+        out_v.append(float(np.quantile(var[sel], quantile) / bias))
+        out_n.append(int(sel.sum()))
+    return np.asarray(out_m), np.asarray(out_v), np.asarray(out_n, np.int64)

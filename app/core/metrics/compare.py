@@ -16,6 +16,7 @@ import numpy as np
 
 from app.core.metrics.analysis import format_analysis
 from app.core.metrics.estimators import linear_to_srgb
+from app.core.metrics.jpeg_quality import jpeg_quality_from_file  # noqa: F401 - part of this API
 from app.core.metrics.psnr import finite_psnr, mse, psnr
 from app.core.metrics.recipe_auto import format_recipe
 from app.core.metrics.ssim import ssim

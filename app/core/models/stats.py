@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from app.core.nets.flops import count_flops_and_output
+
 
 def count_params(module: nn.Module, *, trainable_only: bool = False) -> int:
     """Number of parameters (shared parameters counted once)."""
@@ -34,37 +36,17 @@ def count_flops_per_pixel(module: nn.Module, in_shape: Sequence[int]) -> float:
     Returns:
         FLOPs per output pixel, i.e. total FLOPs / (N * H_out * W_out) of the first output tensor.
     """
-    macs = 0
-
-    def hook(mod: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        nonlocal macs
-        if isinstance(mod, nn.modules.conv._ConvTransposeNd):
-            # every input element scatters into out_channels/groups x kernel outputs
-            k = int(torch.tensor(mod.kernel_size).prod())
-            macs += inputs[0].numel() * (mod.out_channels // mod.groups) * k
-        elif isinstance(mod, nn.modules.conv._ConvNd):
-            k = int(torch.tensor(mod.kernel_size).prod())
-            macs += output.numel() * (mod.in_channels // mod.groups) * k
-        elif isinstance(mod, nn.Linear):
-            macs += output.numel() * mod.in_features
-
-    handles = [m.register_forward_hook(hook) for m in module.modules()
-               if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear))]
     was_training = module.training
     try:
         module.eval()
         param = next(module.parameters(), None)
         x = torch.zeros(*in_shape, device=param.device if param is not None else "cpu",
                         dtype=param.dtype if param is not None else torch.float32)
-        with torch.no_grad():
-            out = module(x)
+        flops, out = count_flops_and_output(module, x)
     finally:
-        for h in handles:
-            h.remove()
         module.train(was_training)
     while isinstance(out, (tuple, list)):
         out = out[0]
     if isinstance(out, dict):
         out = next(iter(out.values()))
-    pixels = out.shape[0] * out.shape[-2] * out.shape[-1]
-    return 2.0 * macs / pixels
+    return flops / (out.shape[0] * out.shape[-2] * out.shape[-1])

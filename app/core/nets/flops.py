@@ -13,19 +13,46 @@ matches the usual fvcore / ptflops convention the papers quote.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
-__all__ = ["count_flops", "count_flops_per_pixel"]
+__all__ = ["count_flops", "count_flops_and_output", "count_flops_per_pixel"]
 
 
-def _conv_macs(module: nn.Conv2d | nn.ConvTranspose2d, inp: torch.Tensor, out: torch.Tensor) -> int:
-    kh, kw = module.kernel_size
-    per_position = kh * kw * (module.in_channels // module.groups) * module.out_channels
-    if isinstance(module, nn.ConvTranspose2d):
-        # Every input position scatters a full kernel into the output.
-        return inp.shape[0] * inp.shape[-2] * inp.shape[-1] * per_position
-    return out.shape[0] * out.shape[-2] * out.shape[-1] * per_position
+def _conv_macs(module: nn.modules.conv._ConvNd, inp: torch.Tensor, out: torch.Tensor) -> int:
+    k = math.prod(module.kernel_size)
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        # Every input element scatters into out_channels/groups x kernel outputs.
+        return inp.numel() * (module.out_channels // module.groups) * k
+    return out.numel() * (module.in_channels // module.groups) * k
+
+
+def count_flops_and_output(model: nn.Module, *inputs: torch.Tensor, **kwargs) -> tuple[int, object]:
+    """Total FLOPs (2 x MACs) of one forward pass of ``model`` on ``inputs``, and the forward's output.
+
+    The one FLOP counter: :func:`count_flops`, :func:`count_flops_per_pixel` and
+    :func:`app.core.models.stats.count_flops_per_pixel` all count through it.
+    """
+    total = 0
+
+    def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(module, nn.modules.conv._ConvNd):
+            total += 2 * _conv_macs(module, args[0], out)
+        elif isinstance(module, nn.Linear):
+            total += 2 * (out.numel() // module.out_features) * module.in_features * module.out_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, nn.modules.conv._ConvNd | nn.Linear)]
+    try:
+        with torch.no_grad():
+            out = model(*inputs, **kwargs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return total, out
 
 
 def count_flops(model: nn.Module, *inputs: torch.Tensor, **kwargs) -> int:
@@ -39,25 +66,7 @@ def count_flops(model: nn.Module, *inputs: torch.Tensor, **kwargs) -> int:
     Returns:
         FLOPs for the whole batch.
     """
-    total = 0
-
-    def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
-        nonlocal total
-        inp = args[0]
-        if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
-            total += 2 * _conv_macs(module, inp, out)
-        elif isinstance(module, nn.Linear):
-            total += 2 * (out.numel() // module.out_features) * module.in_features * module.out_features
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear)]
-    try:
-        with torch.no_grad():
-            model(*inputs, **kwargs)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return total
+    return count_flops_and_output(model, *inputs, **kwargs)[0]
 
 
 def count_flops_per_pixel(model: nn.Module, *inputs: torch.Tensor, pixels: int | None = None,

@@ -109,7 +109,7 @@ def estimate_raw_noise(packed: np.ndarray, *, bins: int = 16, clip_level: float 
     Returns:
         The estimate, or None when the image has too few flat, unclipped blocks (e.g. tiny images).
     """
-    from app.core.isp.noise_stats import block_stats, quantile_bias  # app.core.isp imports torch
+    from app.core.isp.noise_stats import binned_noise_curve, block_stats  # app.core.isp imports torch
     means, variances = [], []
     h, w = packed.shape[:2]
     if min(h, w) < _BLOCK + 2:  # not one whole block inside the filter's border
@@ -124,22 +124,13 @@ def estimate_raw_noise(packed: np.ndarray, *, bins: int = 16, clip_level: float 
     mean, var = np.concatenate(means), np.concatenate(variances)
     if mean.size < 200:
         return None
-    bias = quantile_bias(_BLOCK, _QUANTILE)
-    edges = np.unique(np.quantile(mean, np.linspace(0.0, 1.0, bins + 1)))
-    pts_m, pts_v, pts_n = [], [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        sel = (mean >= lo) & (mean < hi)
-        if sel.sum() >= 30:
-            pts_m.append(float(np.median(mean[sel])))
-            pts_v.append(float(np.quantile(var[sel], _QUANTILE) / bias))
-            pts_n.append(int(sel.sum()))
-    if len(pts_m) < 2:
+    xm, vv, counts = binned_noise_curve(mean, var, block=_BLOCK, bins=bins, quantile=_QUANTILE, min_blocks=30)
+    if len(xm) < 2:
         return None
     from scipy.optimize import nnls
 
-    xm, vv = np.asarray(pts_m), np.asarray(pts_v)
     # Relative residuals: variances span decades, so absolute ones would ignore the dark bins.
-    wts = np.sqrt(np.asarray(pts_n, np.float64)) / np.maximum(vv, 1e-12)
+    wts = np.sqrt(counts.astype(np.float64)) / np.maximum(vv, 1e-12)
     (shot, read), _ = nnls(np.stack([np.maximum(xm, 0.0), np.ones_like(xm)], 1) * wts[:, None], vv * wts)
     if shot <= 0 and read <= 0:
         return None
@@ -178,4 +169,10 @@ def resolve_raw_noise(image: Image, packed: np.ndarray, *, source: str = "auto",
                    "auto": "no NoiseProfile, no calibration for this camera, and too few flat areas to "
                            "estimate it; set the noise level manually"}[source]
             raise ValueError(f"cannot determine the noise level: {why}")
+    # A preview's reduced mosaic averages ``binning`` sensor samples per sample: a level that describes the
+    # full-size sensor (profile, calibration, manual) is that many times too high for it; an estimate
+    # measured on the reduced mosaic is already right.
+    binning = float(image.raw.extra.get("binning", 1.0)) if image.raw is not None else 1.0
+    if binning > 1.0 and not found.source.startswith("estimated"):
+        return found.scaled(scale / binning ** 0.5)
     return found.scaled(scale)

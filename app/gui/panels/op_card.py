@@ -27,16 +27,22 @@ from app.core.pipeline import Step
 from app.gui.panels.param_controls import ChoiceControl, ParamControl, make_control
 
 
-def cost_text(op: Op, full_mp: float | None, preview_mp: float | None) -> str:
-    """"≈ 4.0 s/MP · ≈ 96 s full size" from the op's measured cost per megapixel."""
-    if op.cost_s_per_mp is None:
+def cost_text(op: Op, full_mp: float | None, preview_mp: float | None, params: object = None,
+              device: str = "auto") -> str:
+    """"measured 4.0 s/MP · ≈ 96 s full size · 800 ms preview" (or "estimated ..." before this machine
+    has run the op; see :mod:`app.core.pipeline.costs`)."""
+    from app.core.pipeline.costs import op_cost
+
+    cost = op_cost(op, params if params is not None else op.Params(), device)
+    if cost is None:
         return "cost unknown"
-    parts = [f"≈ {op.cost_s_per_mp:.2g} s/MP"]
+    rate = cost.s_per_mp
+    parts = [f"{cost.source} {rate:.2g} s/MP"]
     if full_mp:
-        total = op.cost_s_per_mp * full_mp
+        total = rate * full_mp
         parts.append(f"≈ {total:.0f} s full size" if total >= 10 else f"≈ {total:.1f} s full size")
     if preview_mp:
-        parts.append(f"{op.cost_s_per_mp * preview_mp * 1000:.0f} ms preview")
+        parts.append(f"{rate * preview_mp * 1000:.0f} ms preview")
     return " · ".join(parts)
 
 
@@ -51,6 +57,8 @@ class OpCard(QFrame):
     """
 
     param_changed = Signal(str, str, object)
+    gesture_started = Signal(str)  # undo text: a slider drag began (one undo step until gesture_finished)
+    gesture_finished = Signal()
     enabled_changed = Signal(str, bool)
     move_requested = Signal(str, int)
     reset_requested = Signal(str)
@@ -109,6 +117,8 @@ class OpCard(QFrame):
         for spec in param_specs(op.Params):
             ctl = make_control(spec)
             ctl.value_changed.connect(lambda v, n=spec.name: self.param_changed.emit(op.id, n, v))
+            ctl.gesture_started.connect(lambda n=spec.label: self.gesture_started.emit(f"Change {op.label}: {n}"))
+            ctl.gesture_finished.connect(self.gesture_finished)
             self.controls[spec.name] = ctl
             label = QLabel(spec.label)
             label.setToolTip(spec.help)
@@ -175,10 +185,20 @@ class OpCard(QFrame):
             self.style().polish(self)
 
     def set_megapixels(self, full_mp: float | None, preview_mp: float | None) -> None:
-        self.cost.setText(cost_text(self.op, full_mp, preview_mp))
+        self._mp = (full_mp, preview_mp)
+        self.refresh_cost()
+
+    def refresh_cost(self, device: str | None = None) -> None:
+        """Re-read the cost book (after a render measured something, or the params/device changed)."""
+        if device is not None:
+            self._device = device
+        full_mp, preview_mp = getattr(self, "_mp", (None, None))
+        self.cost.setText(cost_text(self.op, full_mp, preview_mp, getattr(self, "_params", None),
+                                    getattr(self, "_device", "auto")))
 
     def update_from(self, step: Step) -> None:
         """Show ``step``'s state without emitting change signals."""
+        self._params = step.params
         self.check.blockSignals(True)
         self.check.setChecked(step.enabled)
         self.check.blockSignals(False)

@@ -145,6 +145,8 @@ class OpsPanel(QWidget):
         for step in self.model.steps:
             card = OpCard(get_op(step.op_id))
             card.param_changed.connect(self._param_edited)
+            card.gesture_started.connect(self.model.begin_gesture)
+            card.gesture_finished.connect(self.model.end_gesture)
             card.enabled_changed.connect(self.model.set_enabled)
             card.move_requested.connect(self.model.move)
             card.reset_requested.connect(self.model.reset_op)
@@ -175,6 +177,9 @@ class OpsPanel(QWidget):
             self.prominent = NumberControl(spec)
             self.prominent.setObjectName("prominentSlider")
             self.prominent.value_changed.connect(lambda v, i=op.id, n=name: self._prominent_moved(i, n, v))
+            self.prominent.gesture_started.connect(
+                lambda lbl=f"Change {op.label}: {spec.label}": self.model.begin_gesture(lbl))
+            self.prominent.gesture_finished.connect(self.model.end_gesture)
             self.prominent_host.addWidget(self.prominent)
             self.prominent_op = op.id
             self.prominent_box.setTitle(op.label)
@@ -227,6 +232,11 @@ class OpsPanel(QWidget):
         elif op_id in self.cards:
             self.cards[op_id].update_from(self.model.step(op_id))
         self._update_prominent()
+
+    def refresh_costs(self) -> None:
+        """Cards re-read the measured costs (called after each render: it may have measured an op)."""
+        for card in self.cards.values():
+            card.refresh_cost(self.device_value())
 
     def set_megapixels(self, full_mp: float | None, preview_mp: float | None) -> None:
         self._mp = (full_mp, preview_mp)

@@ -30,6 +30,9 @@ class ParamControl(QWidget):
     """Base: ``value_changed(object)`` and ``set_value``."""
 
     value_changed = Signal(object)
+    #: a slider drag began / ended (its value changes in between are one undo step)
+    gesture_started = Signal()
+    gesture_finished = Signal()
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +67,8 @@ class NumberControl(ParamControl):
             self.slider.setSingleStep(1)
             self.slider.setPageStep(max(1, round(span / step / 10)))
             self.slider.valueChanged.connect(self._slider_moved)
+            self.slider.sliderPressed.connect(self.gesture_started)
+            self.slider.sliderReleased.connect(self.gesture_finished)
             lay.addWidget(self.slider, 1)
         if self.is_int:
             self.spin: QSpinBox | QDoubleSpinBox = QSpinBox()

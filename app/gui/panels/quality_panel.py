@@ -14,11 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.quality import QualityReport
+from app.core.workflow.quality import QualityReport
 
 
 class QualityPanel(QWidget):
-    """Shows a :class:`~app.gui.quality.QualityReport`.
+    """Shows a :class:`~app.core.workflow.quality.QualityReport`.
 
     Signals:
         analyse_requested(): the user asked for a fresh report.

@@ -1,14 +1,12 @@
-"""Image-quality figures for the quality panel, computed on the worker thread from core metrics.
+"""The quality report of a result: analysis (noise, blur, exposure, blocking), NIQE, and PSNR/SSIM against
+a reference; the GUI's quality panel shows it, tests and scripts can call it the same way.
 
-Each metric is looked up in ``app.core.metrics`` when it is needed; one that is not there (yet)
-is reported as "not available" instead of failing the whole report.
+One metric failing is reported in the notes instead of failing the whole report.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +16,6 @@ import numpy as np
 from app.core.context import Cancelled, RunContext
 from app.core.image import Image
 
-NOT_AVAILABLE = "n/a"
 #: metrics run on at most this many pixels (NIQE on a 2-MP preview takes seconds).
 MAX_METRIC_PIXELS = 600_000
 
@@ -29,13 +26,6 @@ class QualityReport:
 
     rows: list[tuple[str, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _metric(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        return getattr(importlib.import_module(f"app.core.metrics.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 def _small(data: np.ndarray) -> np.ndarray:
@@ -55,9 +45,8 @@ def _fmt(value: Any) -> str:
 def _analysis_rows(before: np.ndarray, after: np.ndarray, blur_scale: float, notes: list[str],
                    ctx: RunContext) -> list[tuple[str, str, str]]:
     """Rows from the core's photo analysis (noise, blur, exposure, JPEG blocking)."""
-    analyze = _metric("analysis", "analyze_array")
-    if analyze is None:
-        return [("Analysis (noise, blur, exposure)", NOT_AVAILABLE, NOT_AVAILABLE)]
+    from app.core.metrics.analysis import analyze_array as analyze
+
     a = analyze(before, blur_scale=blur_scale)
     ctx.check_cancelled()
     b = analyze(after, blur_scale=blur_scale)
@@ -100,26 +89,23 @@ def quality_report(before: Image, after: Image, reference: Image | None, ctx: Ru
         rep.notes.append(f"analysis failed: {exc}")
     ctx.progress(0.3, "quality: NIQE")
     ctx.check_cancelled()
-    niqe = _metric("niqe", "niqe")
-    if niqe is None:
-        rep.rows.append(("NIQE (lower is better)", NOT_AVAILABLE, NOT_AVAILABLE))
-    else:
-        try:
-            rep.rows.append(("NIQE (lower is better)", _fmt(niqe(b)), _fmt(niqe(a))))
-        except Exception as exc:  # noqa: BLE001
-            rep.rows.append(("NIQE (lower is better)", "—", "—"))
-            rep.notes.append(f"NIQE: {exc}")
+    from app.core.metrics.niqe import niqe
+
+    try:
+        rep.rows.append(("NIQE (lower is better)", _fmt(niqe(b)), _fmt(niqe(a))))
+    except Exception as exc:  # noqa: BLE001 - e.g. the pristine model file is missing
+        rep.rows.append(("NIQE (lower is better)", "—", "—"))
+        rep.notes.append(f"NIQE: {exc}")
     ctx.progress(0.7, "quality: reference")
     ctx.check_cancelled()
     if reference is not None:
         ref = cv2.resize(reference.data, (b.shape[1], b.shape[0]), interpolation=cv2.INTER_AREA)
         ref = np.clip(ref.reshape(b.shape), 0, 1)
-        for label, mod in (("PSNR vs reference (dB)", "psnr"), ("SSIM vs reference", "ssim")):
-            f = _metric(mod, mod)
-            if f is None:
-                rep.rows.append((label, NOT_AVAILABLE, NOT_AVAILABLE))
-            else:
-                rep.rows.append((label, _fmt(f(b, ref)), _fmt(f(a, ref))))
+        from app.core.metrics.psnr import psnr
+        from app.core.metrics.ssim import ssim
+
+        for label, f in (("PSNR vs reference (dB)", psnr), ("SSIM vs reference", ssim)):
+            rep.rows.append((label, _fmt(f(b, ref)), _fmt(f(a, ref))))
         if reference.width * b.shape[0] != reference.height * b.shape[1]:
             rep.notes.append("the reference has a different aspect ratio; it was stretched to match")
     ctx.progress(1.0, "quality done")

@@ -1,0 +1,101 @@
+"""Export: render the recipe at full resolution and save it (the GUI's export and batch, the CLI's run).
+
+The pipeline runs on the full-resolution source without the interactive cache, ops tile themselves, and
+``save_image`` writes atomically and refuses to overwrite an input photo.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.context import RunContext
+from app.core.image import Image
+from app.core.pipeline import Step
+from app.core.workflow.files import open_photo
+from app.core.workflow.render import render_full
+
+#: (label, save_image format, extension, bit depth)
+FORMATS: tuple[tuple[str, str, str, int], ...] = (
+    ("JPEG", "jpg", ".jpg", 8),
+    ("PNG", "png", ".png", 8),
+    ("PNG", "png16", ".png", 16),
+    ("TIFF", "tiff16", ".tif", 16),
+)
+
+
+def extension(fmt: str) -> str:
+    """The file extension of a ``save_image`` format ("tiff16" -> ".tif")."""
+    return next(ext for _, f, ext, _ in FORMATS if f == fmt)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to save.
+
+    Attributes:
+        format: a ``save_image`` format: "jpg", "png", "png16" or "tiff16".
+        quality: JPEG quality 1-100.
+        keep_metadata: carry EXIF over (orientation reset) and embed sRGB ICC.
+        overwrite: replace an existing *output* file (an input photo is never replaced).
+    """
+
+    format: str = "jpg"
+    quality: int = 92
+    keep_metadata: bool = True
+    overwrite: bool = False
+
+    @property
+    def extension(self) -> str:
+        return extension(self.format)
+
+
+def default_format(image: Image) -> str:
+    """16-bit TIFF for a RAW (keeps its depth), JPEG otherwise."""
+    return "tiff16" if image.raw is not None else "jpg"
+
+
+def output_path(source: str | os.PathLike[str], folder: str | os.PathLike[str], opts: ExportOptions,
+                suffix: str = "_restored") -> Path:
+    """``folder/<stem><suffix><ext>``; never the source itself."""
+    src = Path(source)
+    out = Path(folder) / f"{src.stem}{suffix}{opts.extension}"
+    if out.resolve() == src.resolve():
+        out = Path(folder) / f"{src.stem}{suffix}-1{opts.extension}"
+    return out
+
+
+def unique_path(path: Path) -> Path:
+    """``path`` or ``stem-2.ext``, ``stem-3.ext``... whichever does not exist yet."""
+    if not path.exists():
+        return path
+    for i in range(2, 10_000):
+        cand = path.with_name(f"{path.stem}-{i}{path.suffix}")
+        if not cand.exists():
+            return cand
+    raise FileExistsError(f"{path.name}: too many existing versions")
+
+
+def export_image(source: Image, steps: Sequence[Step], out: Path, opts: ExportOptions, ctx: RunContext,
+                 *, protect: Sequence[str | os.PathLike[str]] = ()) -> Path:
+    """Render ``source`` at full resolution and save it to ``out``; returns the written path."""
+    from app.core.io import save_image
+
+    result = render_full(source, steps, ctx.sub(0.0, 0.95))
+    ctx.check_cancelled()
+    ctx.progress(0.96, f"Saving {out.name}")
+    path = save_image(result, out, format=opts.format, quality=opts.quality, overwrite=opts.overwrite,
+                      keep_metadata=opts.keep_metadata, protect=tuple(str(p) for p in protect))
+    ctx.progress(1.0, f"Saved {Path(path).name}")
+    return Path(path)
+
+
+def export_file(source_path: str | os.PathLike[str], steps: Sequence[Step], out: Path, opts: ExportOptions,
+                ctx: RunContext) -> Path:
+    """Batch item: open ``source_path`` (full resolution, the one RAW policy), render and save."""
+    ctx.progress(0.0, f"Decoding {Path(source_path).name}")
+    image = open_photo(source_path)
+    ctx.check_cancelled()
+    return export_image(image, steps, out, opts, ctx.sub(0.1, 1.0), protect=(source_path,))
