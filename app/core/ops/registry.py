@@ -10,14 +10,17 @@ from app.core.ops.base import Op
 @cache
 def _ops() -> dict[str, Op]:
     from app.core.ops.deblur import DeblurOp
+    from app.core.ops.defocus import DefocusOp
     from app.core.ops.denoise import DenoiseOp
     from app.core.ops.develop import DevelopOp
     from app.core.ops.exposure import ExposureOp
     from app.core.ops.lowlight import LowlightOp
     from app.core.ops.nlm import NlmDenoiseOp
+    from app.core.ops.shake import ShakeOp
     from app.core.ops.unsharp import UnsharpOp
 
-    ops: list[Op] = [LowlightOp(), ExposureOp(), DenoiseOp(), NlmDenoiseOp(), DeblurOp(), UnsharpOp(), DevelopOp()]
+    ops: list[Op] = [LowlightOp(), ExposureOp(), DenoiseOp(), NlmDenoiseOp(), DeblurOp(), ShakeOp(), DefocusOp(),
+                     UnsharpOp(), DevelopOp()]
     return {op.id: op for op in ops}
 
 
