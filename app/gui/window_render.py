@@ -88,6 +88,7 @@ class WindowRenderMixin:
         ran = ", ".join(result.ran) or "cached"
         self.render_label.setText(f"preview {result.seconds * 1000:.0f} ms · ran: {ran}")
         self.ops_panel.refresh_costs()  # the render measured the ops that ran
+        self.ops_panel.show_results(result.image.meta.extra, result.pyramid.levels[0].qimage)
         self.preview_rendered.emit(result)
         self.details.request()
         self._quality_soon()

@@ -133,7 +133,19 @@ class OpCard(QFrame):
             form.addRow(self.advanced)
         self.advanced.hide()
         lay.addWidget(self.body)
+        self.deblur_info = None
+        if op.id in ("shake", "defocus"):  # what the op found: kernel image, radius, region picker
+            from app.gui.panels.deblur_info import DeblurInfo
+
+            self.deblur_info = DeblurInfo(op.id)
+            self.deblur_info.region_picked.connect(lambda text: self.param_changed.emit(op.id, "region", text))
+            lay.addWidget(self.deblur_info)
         self.refresh_availability()
+
+    def show_result(self, extra: dict, image: Any = None) -> None:
+        """A rendered preview's ``meta.extra``: cards that report findings (shake, defocus) show them."""
+        if self.deblur_info is not None:
+            self.deblur_info.show_result(extra.get(self.op.id, {}), image)
 
     def _show_advanced(self, on: bool) -> None:
         self.advanced.setVisible(on)

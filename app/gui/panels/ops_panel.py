@@ -155,6 +155,11 @@ class OpsPanel(QWidget):
         self._relayout()
         self._build_prominent()
 
+    def show_results(self, extra: dict, image=None) -> None:
+        """Pass a rendered preview's findings (``meta.extra``) and the picture itself to the cards."""
+        for card in self.cards.values():
+            card.show_result(extra, image)
+
     def _relayout(self) -> None:
         while self.list_layout.count():
             self.list_layout.takeAt(0)
