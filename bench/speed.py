@@ -41,7 +41,7 @@ from app.core.infer.device import pick_device  # noqa: E402
 from app.core.infer.tiling import plan_tiles  # noqa: E402
 from app.core.models.registry import LoadedModel, get_descriptor, load_model, model_state  # noqa: E402
 from app.core.models.stats import count_flops_per_pixel, count_params  # noqa: E402
-from app.core.ops.deblur import MODEL_IDS, auto_tile, deblur_array  # noqa: E402
+from app.core.ops.deblur import MODEL_IDS, deblur_array  # noqa: E402
 from app.core.ops.refine import REFINERS  # noqa: E402
 
 TARGETS = {"fast": (1.5, 60.0)}  # seconds: 1280x720 frame, 24-MP photo (CPU, issue 6)
@@ -91,7 +91,7 @@ def bench_deblur(configs: list[str], device: torch.device, repeats: int, run_pho
         params = count_params(model.module)
         flops = count_flops_per_pixel(model.module, (1, 3, 256, 256))
         d = model.descriptor
-        tile = auto_tile(device, d.bytes_per_pixel, d.overlap)
+        tile = d.tile_for(torch.device(device).type, None)  # the tile the op runs with (descriptor policy)
         ctx = RunContext(device=str(device))
         deblur_array(model, frame[:256, :256], 1.0, ctx)  # warm-up (also folds batch norm once)
         wall, cpu = _timed(lambda m=model, c=ctx: deblur_array(m, frame, 1.0, c), repeats)

@@ -112,6 +112,7 @@ def auto_tile_size(
     multiple: int = 1,
     min_tile: int = 64,
     free_bytes: int | None = None,
+    cap: int | None = None,
 ) -> int:
     """Tile edge (input pixels) whose working memory fits the free memory budget.
 
@@ -122,6 +123,7 @@ def auto_tile_size(
         multiple: the result is a multiple of this (the model's size multiple).
         min_tile: lower bound (the tiler needs room for the overlap).
         free_bytes: override the measured free memory (tests, benchmarks).
+        cap: largest edge (default :data:`TILE_CAP` of the device type; a model's descriptor may raise it).
 
     Returns:
         A square tile edge in ``[min_tile, TILE_CAP[device]]``, a multiple of ``multiple``.
@@ -131,5 +133,5 @@ def auto_tile_size(
     free = free_memory_bytes(dev) if free_bytes is None else int(free_bytes)
     budget = free * MEMORY_FRACTION.get(dev.type, 0.25)
     edge = int(math.sqrt(max(budget, 0.0) / bpp))
-    edge = min(edge, TILE_CAP.get(dev.type, 1024))
+    edge = min(edge, cap or TILE_CAP.get(dev.type, 1024))
     return max(round_up(min_tile, multiple), round_down(edge, multiple))

@@ -61,22 +61,33 @@ def _ptg(**config):
 
 # --- the list (each model family adds its descriptors here) ---
 
+#: CycleISP denoisers' tile edge on the CPU. Measured (bench/denoise_memory.py, fast RAW net, 6.3 MP, one
+#: thread): 1024 px tiles cost 16.3 CPU-s, 9 of them in the kernel (every layer's 100+ MB output is a fresh
+#: mmap whose pages fault in, then unmap); 512: 10.4 s; 320: 9.3 s; 256: 9.6 s (overlap overhead grows).
+_CYCLEISP_CPU_TILE = 384
+#: PTG refiners' smallest tile: 4x the overlap, so most of every tile is exact.
+_PTG_MIN_TILE = 512
+
 MODELS: list[tuple[ModelDescriptor, Builder]] = [
     (ModelDescriptor(id="cycleisp_srgb_denoise", arch="cycleisp",
                      config={"net": "srgb_denoiser", "config": "fast"}, input_space="srgb", overlap=32,
+                     cpu_tile=_CYCLEISP_CPU_TILE,
                      description="sRGB denoiser (CycleISP dual-attention RRGs, fast)"), _cycleisp),
     (ModelDescriptor(id="cycleisp_srgb_denoise_full", arch="cycleisp",
                      config={"net": "srgb_denoiser", "config": "full"}, input_space="srgb", overlap=48,
+                     cpu_tile=_CYCLEISP_CPU_TILE,
                      description="sRGB denoiser (CycleISP dual-attention RRGs, full: 64 ch, 4x8 DAB)"), _cycleisp),
     # RAW denoisers: 8 input channels = packed RGGB + its 4-plane noise variance (app/core/ops/denoise_raw.py).
     # Sizes are in packed pixels; size_multiple 2 = the fast trunk's pixel-unshuffle, so tiles need no padding.
     (ModelDescriptor(id="cycleisp_raw_denoise", arch="cycleisp",
                      config={"net": "raw_denoiser", "config": "fast"}, input_space="bayer4", in_channels=8,
                      cond_channels=4, out_channels=4, value_range=(-0.1, 1.0), size_multiple=2, overlap=48,
+                     cpu_tile=_CYCLEISP_CPU_TILE,
                      description="RAW denoiser on the mosaic (CycleISP dual-attention RRGs, fast)"), _cycleisp),
     (ModelDescriptor(id="cycleisp_raw_denoise_full", arch="cycleisp",
                      config={"net": "raw_denoiser", "config": "full"}, input_space="bayer4", in_channels=8,
                      cond_channels=4, out_channels=4, value_range=(-0.1, 1.0), overlap=48,
+                     cpu_tile=_CYCLEISP_CPU_TILE,
                      description="RAW denoiser on the mosaic (CycleISP, full: 64 ch, 4x8 DAB)"), _cycleisp),
     # Learned camera pipeline (CycleISP RGB2RAW + RAW2RGB in one file): used by data synthesis
     # (app/train/degrade.py LearnedRawNoise); run through the registry it is the sRGB round trip.
@@ -100,10 +111,12 @@ MODELS: list[tuple[ModelDescriptor, Builder]] = [
     (ModelDescriptor(id="deblurgan_fast", arch="deblurgan",
                      config={"net": "generator", "config": "fast", "unit_range": True}, size_multiple=32,
                      overlap=256, bytes_per_pixel=1024, half_ok=False,
+                     tile_cap=2048,
                      description="motion deblurring (DeblurGAN-v2, MobileNet-DSC FPN, fast)"), _deblurgan),
     (ModelDescriptor(id="deblurgan_quality", arch="deblurgan",
                      config={"net": "generator", "config": "quality", "unit_range": True}, size_multiple=32,
                      overlap=256, bytes_per_pixel=1024, half_ok=False,
+                     tile_cap=2048,
                      description="motion deblurring (DeblurGAN-v2, MobileNetV2 FPN, quality)"), _deblurgan),
     # PTG refinement (app/core/ops/refine.py): input cat(I_d, I_c), the op's input and output. The trunk runs
     # at 1/8 resolution with 64-px attention windows and a 120-px channel-attention pool: 128 px of overlap;
@@ -114,12 +127,15 @@ MODELS: list[tuple[ModelDescriptor, Builder]] = [
                      description="PTG prior: degradation-aware encoder (kind and level of degradation)"), _ptg),
     (ModelDescriptor(id="ptg_refine_denoise", arch="ptg", config={"net": "refiner", "config": "fast"},
                      in_channels=6, size_multiple=32, overlap=128, half_ok=False,
+                     min_tile=_PTG_MIN_TILE,
                      description="PTG refinement of the sRGB denoiser's output"), _ptg),
     (ModelDescriptor(id="ptg_refine_lowlight", arch="ptg", config={"net": "refiner", "config": "fast"},
                      in_channels=6, size_multiple=32, overlap=128, half_ok=False,
+                     min_tile=_PTG_MIN_TILE,
                      description="PTG refinement of the low-light output"), _ptg),
     (ModelDescriptor(id="ptg_refine_deblur", arch="ptg", config={"net": "refiner", "config": "fast"},
                      in_channels=6, size_multiple=32, overlap=128, half_ok=False,
+                     min_tile=_PTG_MIN_TILE,
                      description="PTG refinement of the deblur output"), _ptg),
 ]
 

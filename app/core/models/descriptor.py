@@ -54,6 +54,13 @@ class ModelDescriptor:
         half_ok: float16 on CUDA is numerically fine (validated against float32).
         bytes_per_pixel: peak working memory per input pixel at float32, if measured;
             the tile size is chosen from it (None: a conservative default).
+        cpu_tile: tile edge on the CPU when the user sets none (measured fastest for the family;
+            None: chosen from free memory like any device).
+        tile_cap: largest automatically chosen tile edge (None: the device's default cap); nets with a
+            wide receptive field want big tiles.
+        min_tile: smallest tile edge, also for a user's tile size (None: twice the overlap).
+        The tile policy lives here, beside the net's other facts: ops never choose tiles
+        (:meth:`tile_for` is applied by :meth:`app.core.models.registry.LoadedModel.run_tensor`).
         description: one line for ``photorestore models`` and the GUI.
     """
 
@@ -71,7 +78,27 @@ class ModelDescriptor:
     tile_safe: bool = True
     half_ok: bool = True
     bytes_per_pixel: int | None = None
+    cpu_tile: int | None = None
+    tile_cap: int | None = None
+    min_tile: int | None = None
     description: str = ""
+
+    def tile_for(self, device_type: str, requested: int | None, free_bytes: int | None = None) -> int | None:
+        """The tile edge to run with on a ``device_type`` device, given the user's ``requested`` edge.
+
+        None means "let the tiler choose from free memory" (its default cap).
+        """
+        tile = requested
+        if tile is None and device_type == "cpu" and self.cpu_tile:
+            tile = self.cpu_tile
+        if tile is None and self.tile_cap:
+            from app.core.infer.memory import auto_tile_size
+
+            tile = auto_tile_size(device_type, bytes_per_pixel=self.bytes_per_pixel, multiple=self.size_multiple,
+                                  min_tile=2 * self.overlap, free_bytes=free_bytes, cap=self.tile_cap)
+        if tile is not None and self.min_tile:
+            tile = max(tile, self.min_tile)
+        return tile
 
     def __post_init__(self) -> None:
         check_model_id(self.id)

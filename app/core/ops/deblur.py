@@ -3,9 +3,9 @@
 The image runs in overlapping tiles (:func:`app.core.infer.tiling.tiled_apply` through the model's
 descriptor): tiles are multiples of 32 px (the FPN's deepest stride) and overlap by 256 px, so a tile's
 output is exact up to a receptive-field radius of 64 px and blended smoothly beyond. The FPN's 1/16 and
-1/32 features see much further (about +-300 px in theory), so the op prefers big tiles -- up to
-:data:`MAX_TILE` px, as free memory allows -- which keeps both the truncated context and the overlap's
-extra work small; ``tests/ops/test_deblur_op.py`` measures tiled against untiled output. A 1280x720 frame
+1/32 features see much further (about +-300 px in theory), so the model's descriptor asks for big tiles --
+up to 2048 px (``tile_cap``), as free memory allows -- which keeps both the truncated context and the
+overlap's extra work small; ``tests/ops/test_deblur_op.py`` measures tiled against untiled output. A 1280x720 frame
 is one tile. Progress is reported per tile and cancellation is checked before every tile. ``strength``
 blends the result with the input. While the chosen model has no verified weights the op is unavailable
 with the registry's reason; it never returns a stand-in result.
@@ -14,7 +14,6 @@ with the registry's reason; it never returns a stand-in result.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 #: ``model`` param -> model id in app/core/models/catalog.py.
 MODEL_IDS = {"fast": "deblurgan_fast", "quality": "deblurgan_quality"}
 #: Largest automatic tile edge (px): ~3.4 GB peak at the measured ~0.8 kB per pixel (descriptor).
-MAX_TILE = 2048
 
 
 @dataclass(frozen=True)
@@ -62,19 +60,6 @@ def prepare_for_inference(module: torch.nn.Module) -> torch.nn.Module:
     return module
 
 
-def auto_tile(device: torch.device, bytes_per_pixel: int | None, overlap: int) -> int:
-    """Tile edge from free memory, like the shared tiler's, but allowed up to :data:`MAX_TILE` on the CPU too.
-
-    The shared cap (1024 px on the CPU) suits local networks; for the FPN a bigger tile means less
-    truncated 1/32-scale context and less repeated overlap (24 MP: ~1.3x the pixels instead of ~1.7x).
-    """
-    from app.core.infer.memory import MEMORY_FRACTION, free_memory_bytes, round_down
-
-    budget = free_memory_bytes(device) * MEMORY_FRACTION.get(device.type, 0.25)
-    edge = round_down(int(math.sqrt(max(budget, 0.0) / float(bytes_per_pixel or 2048))), 32)
-    return max(2 * overlap, min(MAX_TILE, edge))
-
-
 def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refine: bool = False) -> np.ndarray:
     """Deblur an ``(H, W, 1|3)`` float32 sRGB array with a loaded generator (the op without the registry checks).
 
@@ -93,13 +78,11 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refi
     prepare_for_inference(model.module)
     rgb = data if data.shape[2] == 3 else np.repeat(data, 3, axis=2)
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
-    d = model.descriptor
-    tile = ctx.tile or auto_tile(model.device, d.bytes_per_pixel, d.overlap)
     if refine:
-        out = model.run_tensor(x, ctx.sub(0.0, 0.5), tile=tile).clamp_(0.0, 1.0)
+        out = model.run_tensor(x, ctx.sub(0.0, 0.5)).clamp_(0.0, 1.0)
         out = refine_tensor("deblur", x, out, ctx.sub(0.5, 1.0))
     else:
-        out = model.run_tensor(x, ctx, tile=tile)
+        out = model.run_tensor(x, ctx)
     if strength != 1.0:
         out.sub_(x).mul_(strength).add_(x)
     out.clamp_(0.0, 1.0)

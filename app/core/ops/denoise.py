@@ -80,10 +80,6 @@ def blend_params(noisy: torch.Tensor, denoised: torch.Tensor, params: DenoisePar
     return blend_luma_chroma(noisy, denoised, params.strength, params.color_strength, params.detail)
 
 
-#: Tile edge on the CPU when the user sets none. Measured (bench/denoise_memory.py, fast RAW net, 6.3 MP, one
-#: thread): 1024 px tiles cost 16.3 CPU-s, 9 of them in the kernel (every layer's 100+ MB output is a fresh
-#: mmap whose pages fault in, then unmap); 512: 10.4 s; 320: 9.3 s; 256: 9.6 s (overlap overhead grows).
-CPU_TILE = 384
 _PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))  # R, G1, G2, B sites of an RGGB cell (app.core.isp.mosaic order)
 
 
@@ -105,11 +101,6 @@ def raw_input(image: Image, params: DenoiseParams) -> tuple[torch.Tensor, RawNoi
                               shot=params.shot, read=params.read)
     noise.variance(packed, out=x[0, 4:].numpy().transpose(1, 2, 0))
     return x, noise
-
-
-def _tile(model, ctx: RunContext) -> int | None:
-    """The user's tile size, else :data:`CPU_TILE` on the CPU, else the tiler's choice from free memory."""
-    return ctx.tile or (CPU_TILE if model.device.type == "cpu" else None)
 
 
 class DenoiseOp(Op):
@@ -190,10 +181,10 @@ class DenoiseOp(Op):
         model = load_model(model_id, ctx.device, ctx=ctx)
         x = torch.from_numpy(np.ascontiguousarray(image.data.transpose(2, 0, 1)))[None]
         if params.refine:  # the refiner learnt on the full-strength output; the blend comes after it
-            den = model.run_tensor(x, ctx.sub(0.0, 0.45), _tile(model, ctx)).clamp_(0.0, 1.0)
+            den = model.run_tensor(x, ctx.sub(0.0, 0.45)).clamp_(0.0, 1.0)
             den = refine_tensor("denoise", x, den, ctx.sub(0.45, 0.98))
         else:
-            den = model.run_tensor(x, ctx.sub(0.0, 0.98), _tile(model, ctx))
+            den = model.run_tensor(x, ctx.sub(0.0, 0.98))
         out = blend_params(x, den, params).clamp_(0.0, 1.0)
         data = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
         ctx.progress(1.0, "denoised")
@@ -211,7 +202,7 @@ class DenoiseOp(Op):
         x, noise = raw_input(image, params)
         ctx.check_cancelled()
         model = load_model(model_id, ctx.device, ctx=ctx)
-        den = model.run_tensor(x, ctx.sub(0.05, 0.97), _tile(model, ctx))
+        den = model.run_tensor(x, ctx.sub(0.05, 0.97))
         blend_params(x[:, :4], den, params)
         del x
         out = np.empty_like(image.data)

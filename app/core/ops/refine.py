@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 #: op id -> its refiner's model id (app/core/models/catalog.py).
 REFINERS = {"denoise": "ptg_refine_denoise", "lowlight": "ptg_refine_lowlight", "deblur": "ptg_refine_deblur"}
-#: Smallest tile: 4x the overlap, so most of every tile is exact.
-MIN_TILE = 512
 
 HELP = ("PTG refinement: a small prior-guided net corrects this op's output (slower; "
         "see the model card for the gain it measured)")
@@ -36,7 +34,7 @@ def refine_tensor(op_id: str, degraded: torch.Tensor, candidate: torch.Tensor, c
 
     model = load_model(REFINERS[op_id], ctx.device, ctx=ctx)
     x = torch.cat([degraded, candidate], 1)
-    return model.run_tensor(x, ctx, tile=max(ctx.tile, MIN_TILE) if ctx.tile else None).clamp_(0.0, 1.0)
+    return model.run_tensor(x, ctx).clamp_(0.0, 1.0)
 
 
 def refine_array(op_id: str, degraded: np.ndarray, candidate: np.ndarray, ctx: RunContext) -> np.ndarray:
