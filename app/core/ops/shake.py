@@ -58,7 +58,7 @@ class ShakeOp(Op):
 
     def run(self, image: Image, params: ShakeParams, ctx: RunContext) -> Image:
         from app.core.deconv.nonblind import noise_to_lambda
-        from app.core.deconv.shake import auto_kernel_size, luminance, reduce_shake, reduce_shake_tiled
+        from app.core.deconv.shake import blur_reading, luminance, reduce_shake, reduce_shake_tiled
         from app.core.metrics.baselines import estimate_sigma
 
         if image.space is not ColorSpace.SRGB or image.channels not in (1, 3):
@@ -69,9 +69,10 @@ class ShakeOp(Op):
             raise ValueError(f"shake reduction needs at least 64 x 64 pixels, got {w} x {h}")
         region = parse_region(params.region, h, w)
         sigma = estimate_sigma(data)
-        size = params.kernel_size | 1 if params.kernel_size else auto_kernel_size(luminance(data), sigma)
-        size = min(size, (min(h, w) // 4) | 1)
-        kw = dict(kernel_size=size, lam=noise_to_lambda(sigma) / params.smoothing, strength=params.strength,
+        width, auto_size = blur_reading(luminance(data), sigma)
+        size = min(params.kernel_size | 1 if params.kernel_size else auto_size, (min(h, w) // 4) | 1)
+        kw = dict(kernel_size=size, edge_width=width, lam=noise_to_lambda(sigma) / params.smoothing,
+                  strength=params.strength,
                   force=params.force, check=ctx.check_cancelled, progress=ctx.progress)
         if params.spatial > 1:
             res = reduce_shake_tiled(data, params.spatial, **kw)
@@ -79,7 +80,7 @@ class ShakeOp(Op):
             res = reduce_shake(data, region=region, **kw)
         info = {"kernel": [[round(float(v), 5) for v in row] for row in res.kernel],
                 "kernel_size": size, "spread": round(res.spread, 2), "region": list(res.region),
-                "agreement": None if res.agreement is None else round(res.agreement, 3),
+                "agreement": None if res.agreement is None else round(res.agreement, 3), "edge_width": round(width, 2),
                 "applied": res.applied, "reason": res.reason}
         if not res.applied:
             ctx.warn(f"shake: {res.reason}; the photo is unchanged")
