@@ -38,10 +38,20 @@ def noise_to_lambda(sigma: float) -> float:
 
 
 def shrink(v: np.ndarray, beta: float, alpha: float) -> np.ndarray:
-    """argmin_w |w|^alpha + beta/2 (w - v)^2, approximated by p-shrinkage (exact soft threshold at 1)."""
-    a = np.abs(v)
-    t = (1.0 / beta) ** (2.0 - alpha) * np.power(np.maximum(a, 1e-8), alpha - 1.0)
-    return np.sign(v) * np.maximum(a - t, 0.0)
+    """argmin_w |w|^alpha + beta/2 (w - v)^2, approximated by p-shrinkage (exact soft threshold at 1).
+
+    alpha = 2/3 (the default) uses a cube root, several times faster than a general power on big photos.
+    """
+    a = np.maximum(np.abs(v), 1e-8)
+    c = np.float32((1.0 / beta) ** (2.0 - alpha))
+    if abs(alpha - 2 / 3) < 1e-9:
+        t = np.cbrt(a)
+        np.divide(c, t, out=t)
+    else:
+        t = c * np.power(a, np.float32(alpha - 1.0))
+    np.subtract(a, t, out=t)
+    np.maximum(t, 0.0, out=t)
+    return np.copysign(t, v)
 
 
 def deconv_channel(y: np.ndarray, psf: np.ndarray, lam: float, alpha: float = 2 / 3,
