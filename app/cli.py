@@ -11,7 +11,7 @@ from pathlib import Path
 from app import __version__
 
 SUBCOMMANDS = ("run", "models", "ops", "analyze", "compare", "eval")
-FORMATS = ("jpg", "png", "png16", "tiff16")
+FORMATS = ("jpg", "png", "png16", "tiff16", "dng")
 
 
 def _bounded_int(lo: int, hi: int, hint: str = "") -> Callable[[str], int]:
@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="an op to run, in order; repeatable (see `photorestore ops`); "
                    "`auto` runs the recipe the photo analysis proposes")
     r.add_argument("--recipe", help="a recipe JSON saved by the app (its ops run before any --op)")
-    r.add_argument("--format", choices=FORMATS, default=None, help="output format (default: jpg; tiff16 for RAW)")
+    r.add_argument("--format", choices=FORMATS, default=None,
+                   help="output format (default: jpg; tiff16 for RAW); dng: RAW in, RAW out (CFA DNG of the "
+                   "processed mosaic, or a linear DNG when the recipe has sRGB ops)")
     r.add_argument("--quality", type=_bounded_int(1, 100), default=92, help="JPEG quality 1-100")
     r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     r.add_argument("--tile", type=_bounded_int(*TILE_RANGE, " (leave --tile out for automatic)"), default=None,

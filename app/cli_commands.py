@@ -35,7 +35,7 @@ def output_path(src: Path, outdir: Path, fmt: str, taken: set[str]) -> Path:
     (``photo.jpg`` from three folders: ``photo.jpg``, ``photo-jpg.jpg``, ``photo-jpg-2.jpg``)."""
     from app.core.io.naming import claim_name
 
-    ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif"}[fmt]
+    ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif", "dng": ".dng"}[fmt]
     return claim_name(outdir / (src.stem + ext), src.suffix.lstrip(".").lower(), taken)
 
 
@@ -45,7 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from app.core.io.export import remove_stale_partials
     from app.core.models.weights import ModelUnavailableError
     from app.core.pipeline import OpUnavailableError, RecipeError
-    from app.core.workflow import ExportOptions, default_format, export_image, open_photo
+    from app.core.workflow import ExportOptions, default_format, dng_kind_for, export_image, open_photo
 
     started = time.time()
     try:
@@ -89,6 +89,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 file_steps, reasons = expand_auto(steps, image)
                 for reason in reasons:
                     _err(f"{src.name}: {reason}")
+                # DNG: a JPEG is refused here in one line; which DNG is decided from the plan, before any work
+                kind = f" ({dng_kind_for(image, file_steps)})" if fmt == "dng" else ""
                 opts = ExportOptions(fmt, args.quality, keep_metadata=not args.strip_metadata,
                                      overwrite=args.overwrite)
                 export_image(image, file_steps, dest, opts, ctx, protect=protect)
@@ -96,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 bar.close()
                 for note in ctx.warnings:
                     _err(f"{src.name}: note: {note}")
-                print(f"{src.name} -> {dest}")
+                print(f"{src.name} -> {dest}{kind}")
             except Cancelled:
                 bar.close()
                 _err(f"{src.name}: cancelled")

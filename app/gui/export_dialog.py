@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.io import RAW_EXTENSIONS
 from app.core.workflow import FORMATS, ExportOptions
 
 
@@ -127,6 +128,7 @@ class ExportDialog(QDialog):
         self._folder = folder
         self.options_widget.depth.currentIndexChanged.connect(self._retarget)
         self.options_widget.kind.currentTextChanged.connect(self._retarget)
+        self.options_widget.kind.currentTextChanged.connect(self._check)
         self.options_widget.overwrite.toggled.connect(self._check)
         self.path_edit.textChanged.connect(self._check)
         self._retarget()
@@ -156,6 +158,8 @@ class ExportDialog(QDialog):
             msg = f"{path.name} exists; tick “Replace an existing output file” or choose another name."
         elif not path.parent.is_dir():
             msg = f"Folder {path.parent} does not exist."
+        elif self.options().format == "dng" and Path(self.source).suffix.lower() not in RAW_EXTENSIONS:
+            msg = "DNG (RAW) export needs a RAW photo; choose JPEG, PNG or TIFF for this one."
         self.warning.setText(msg)
         self.export_button.setEnabled(not msg)
         return not msg

@@ -2,7 +2,7 @@
 
     Xvfb :99 -screen 0 1600x1000x24 &
     DISPLAY=:99 PHOTORESTORE_COST_BOOK=/tmp/photorestore-screenshots/costs.json \
-        python3 docs/screenshots/make_screenshots.py
+        python3 docs/screenshots/make_screenshots.py [--only-dng]
 
 Each state is captured from the X server with ImageMagick (``import -window root``), so the
 pictures show what a user sees, then reduced to a palette PNG under ~300 KB. The low-light
@@ -72,11 +72,33 @@ def rendered(win: MainWindow, op_id: str | None = None):
     return ok
 
 
+def dng_export_dialog(win: MainWindow) -> None:
+    """The export dialog over the CR2 with DNG (RAW) chosen and RAW denoise on (issue 25)."""
+    from app.gui.export_jobs import ExportOptions
+
+    win.open_photo(CR2)
+    spin(rendered(win), 60)
+    for step in list(win.model.active_steps()):
+        win.model.set_enabled(step.op_id, False)
+    if get_op("denoise").availability()[0]:
+        win.model.set_enabled("denoise", True)
+        spin(rendered(win, "denoise"), 300)
+    dlg = ExportDialog(win.doc.path, "/tmp", ExportOptions(format="dng"), win.doc.full_size, win)
+    dlg.show()
+    dlg.move(win.geometry().center() - dlg.rect().center())
+    shot("export_dialog_dng")
+    dlg.close()
+
+
 def main() -> int:
     win = MainWindow()
     win.setGeometry(0, 0, 1600, 1000)
     win.show()
     win.quality_dock.show()
+    if "--only-dng" in sys.argv:  # regenerate just export_dialog_dng.png
+        dng_export_dialog(win)
+        win.close()
+        return 0
     # 1. a RAW photo open, split view, two classical ops on
     win.open_photo(CR2)
     spin(rendered(win), 60)
@@ -170,6 +192,7 @@ def main() -> int:
     dlg.move(win.geometry().center() - dlg.rect().center())
     shot("export_dialog")
     dlg.close()
+    dng_export_dialog(win)
     win.close()
     return 0
 

@@ -110,3 +110,23 @@ def test_batch_export_same_stem_different_format_keeps_both(qtbot, window, photo
     out = sorted((folder / "restored").iterdir())
     assert [p.name for p in out] == ["a_restored-png.jpg", "a_restored.jpg"]
     assert cv2.imread(str(out[0])).mean() > cv2.imread(str(out[1])).mean() + 20  # the inverted one is a.png's
+
+
+def test_export_dng_from_a_raw_and_refused_for_a_png(qtbot, window, kdc_file, photo_png, tmp_path):
+    import rawpy
+
+    open_and_wait(qtbot, window, kdc_file)
+    for step in list(window.model.active_steps()):  # a recipe sidecar beside the photo may enable ops
+        window.model.set_enabled(step.op_id, False)
+    out = tmp_path / "kodak.dng"
+    with qtbot.waitSignal(window.exported, timeout=60000):
+        assert window.export_to(out, ExportOptions(format="dng")) is not None
+    with rawpy.imread(str(out)) as raw:  # no op enabled: the RAW mosaic itself, as a CFA DNG
+        assert raw.raw_type == rawpy.RawType.Flat and raw.raw_image_visible.shape == (512, 768)
+    raw_dlg = ExportDialog(str(kdc_file), str(tmp_path), ExportOptions(format="dng"), (768, 512))
+    png_dlg = ExportDialog(str(photo_png), str(tmp_path), ExportOptions(format="dng"), (1800, 1200))
+    qtbot.addWidget(raw_dlg)
+    qtbot.addWidget(png_dlg)
+    assert raw_dlg.options_widget.kind.currentText() == "DNG (RAW)" and raw_dlg.target().suffix == ".dng"
+    assert raw_dlg.export_button.isEnabled()
+    assert not png_dlg.export_button.isEnabled() and "needs a RAW photo" in png_dlg.warning.text()

@@ -49,7 +49,7 @@ from app.core.io.errors import ExportError, ImageIOError, describe
 
 #: format name -> (file suffix, bits per sample)
 EXPORT_FORMATS = {"jpg": (".jpg", 8), "png": (".png", 8), "png16": (".png", 16), "tiff": (".tif", 8),
-                  "tiff16": (".tif", 16)}  # fmt: skip
+                  "tiff16": (".tif", 16), "dng": (".dng", 16)}  # fmt: skip
 _ALIASES = {"jpeg": "jpg", "tif": "tiff", "tif16": "tiff16"}
 CHUNK_PIXELS = 1 << 21
 log = logging.getLogger("photorestore")
@@ -75,7 +75,8 @@ def resolve_format(path: Path, fmt: str | None, image: Image) -> str:
     suffix = path.suffix.lower()
     deep = image.meta.bit_depth > 8
     by_suffix = {".jpg": "jpg", ".jpeg": "jpg", ".png": "png16" if deep else "png",
-                 ".tif": "tiff16" if deep else "tiff", ".tiff": "tiff16" if deep else "tiff"}  # fmt: skip
+                 ".tif": "tiff16" if deep else "tiff", ".tiff": "tiff16" if deep else "tiff",
+                 ".dng": "dng"}  # fmt: skip
     if suffix not in by_suffix:
         raise ExportError(path, f"cannot tell the format from the suffix {suffix!r}; pass format=")
     return by_suffix[suffix]
@@ -180,16 +181,24 @@ def _write_tiff(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: in
                 tmp.write_bytes(im.get_bytes())
 
 
+def _write_dng(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int) -> None:
+    from app import __version__
+    from app.core.io.dng import write_dng
+
+    write_dng(tmp, image, blocks.exif, blocks.xmp, f"PhotoRestore {__version__}")
+
+
 WRITERS = {
     "jpg": _write_jpg,
     "png": _write_png,
     "png16": _write_png,
     "tiff": _write_tiff,
     "tiff16": _write_tiff,
+    "dng": _write_dng,
 }
 
 
-def _blocks(image: Image, keep_metadata: bool) -> _Blocks:
+def _blocks(image: Image, keep_metadata: bool, cfa: bool = False) -> _Blocks:
     from app import __version__
 
     if not keep_metadata:
@@ -200,7 +209,8 @@ def _blocks(image: Image, keep_metadata: bool) -> _Blocks:
     tags = exif.export_tags(meta.exif, image.width, image.height, f"PhotoRestore {__version__}")
     if not meta.exif:
         tags.update(exif.tags_from_fields(meta))
-    xmp = exif.reset_xmp_orientation(meta.xmp) if meta.xmp else None
+    # A CFA DNG keeps the sensor's orientation (the mosaic is not rotated), so its XMP stays as it was.
+    xmp = (meta.xmp if cfa else exif.reset_xmp_orientation(meta.xmp)) if meta.xmp else None
     return _Blocks(icc.srgb_profile(), tags, exif.tags_to_blob(tags), xmp)
 
 
@@ -280,9 +290,10 @@ def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None
     """Write ``image`` to ``path`` atomically.
 
     Args:
-        image: SRGB or LINEAR float image (BAYER must be developed first).
+        image: SRGB or LINEAR float image (BAYER must be developed first, except for "dng").
         path: output file; its folder must exist.
-        format: "jpg", "png", "png16", "tiff" or "tiff16"; None infers it from the suffix.
+        format: "jpg", "png", "png16", "tiff", "tiff16" or "dng" (RAW in, RAW out: :mod:`app.core.io.dng`);
+            None infers it from the suffix.
         quality: JPEG quality 1..100 (4:4:4 chroma from 90 up).
         overwrite: replace an existing output (never an input).
         keep_metadata: carry EXIF/XMP over (the sRGB ICC profile is always embedded).
@@ -296,18 +307,25 @@ def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None
         ValueError: unknown format or quality out of range.
     """
     dest = Path(path)
-    if image.space is ColorSpace.BAYER:
+    fmt = resolve_format(dest, format, image)
+    if fmt == "dng":
+        from app.core.io.dng import dng_kind
+
+        try:
+            dng_kind(image)  # a non-RAW image: refused before anything is written
+        except ExportError as exc:
+            raise ExportError(dest, exc.reason) from None
+    elif image.space is ColorSpace.BAYER:
         raise ExportError(dest, "a RAW mosaic cannot be saved as an image; develop() it first")
     if image.channels not in (1, 3):
         raise ExportError(dest, f"cannot export a {image.channels}-channel image (expected RGB or grey)")
-    fmt = resolve_format(dest, format, image)
     if not 1 <= int(quality) <= 100:
         raise ValueError(f"JPEG quality must be 1..100, got {quality}")
     try:
         check_destination(dest, image, protect, overwrite)
     except OSError as exc:  # e.g. a file name too long for the disk: one line about dest, no raw errno
         raise ExportError(dest, f"cannot write here ({exc.strerror or type(exc).__name__})") from None
-    blocks = _blocks(image, keep_metadata)
+    blocks = _blocks(image, keep_metadata, cfa=image.space is ColorSpace.BAYER)
     tmp = _temp_path(dest)
     try:
         WRITERS[fmt](tmp, image, blocks, int(quality), EXPORT_FORMATS[fmt][1])

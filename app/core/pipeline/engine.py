@@ -62,12 +62,16 @@ class Pipeline:
     def __init__(self, cache: StageCache | None = None) -> None:
         self.cache = cache if cache is not None else StageCache()
 
-    def plan(self, source: Image, steps: Sequence[Step], source_key: str) -> list[PlannedStage]:
+    def plan(self, source: Image, steps: Sequence[Step], source_key: str, *,
+             develop: bool = True) -> list[PlannedStage]:  # fmt: skip
+        """The stages to run; ``develop=False`` leaves a mosaic undeveloped after the last RAW-domain op."""
         planned: list[PlannedStage] = []
         key = source_key
         space = source.space
         for step in [s for s in steps if s.enabled] + [None]:
             op = get_op(step.op_id) if step is not None else None
+            if op is None and not develop:
+                break
             if space is ColorSpace.BAYER and (op is None or ColorSpace.BAYER not in op.accepts):
                 dev = get_op("develop")
                 dev_step = Step("develop", dev.default_params())
@@ -92,8 +96,12 @@ class Pipeline:
         *,
         source_key: str | None = None,
         use_cache: bool = True,
+        develop: bool = True,
     ) -> Image:
         """Run ``steps`` on ``source`` and return an sRGB image.
+
+        ``develop=False`` (DNG export): a RAW whose ops all work on the mosaic comes back as the
+        processed BAYER mosaic; an op that needs sRGB still develops it first.
 
         Raises:
             OpUnavailableError: an enabled op cannot run (message says why).
@@ -105,7 +113,7 @@ class Pipeline:
                 ok, why = get_op(step.op_id).availability(step.params)
                 if not ok:
                     raise OpUnavailableError(f"{get_op(step.op_id).label} is unavailable: {why}")
-        planned = self.plan(source, steps, source_key or image_key(source))
+        planned = self.plan(source, steps, source_key or image_key(source), develop=develop)
         # Look up from the end: the last cached stage means nothing before it runs. Every stage
         # looked up and missed is exactly a stage that will run, so the miss counters say what ran.
         start, state = 0, source

@@ -14,6 +14,7 @@ from app.core.workflow.export import (
     FORMATS,
     ExportOptions,
     default_format,
+    dng_kind_for,
     export_file,
     export_image,
     output_path,
@@ -25,7 +26,8 @@ from app.core.workflow.render import developed, render, render_full
 
 __all__ = [
     "AUTO", "FORMATS", "SUPPORTED_EXTENSIONS", "AutoRecipe", "ExportOptions", "auto_recipe", "default_format",
-    "detail_source", "developed", "expand_auto", "export_file", "export_image", "fit_development", "is_photo",
+    "detail_source", "developed", "dng_kind_for", "expand_auto", "export_file", "export_image",
+    "fit_development", "is_photo",
     "open_photo", "open_quick", "output_path", "photos_in", "preview_source", "render", "render_full",
     "unique_path",
 ]

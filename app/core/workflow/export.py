@@ -23,6 +23,7 @@ FORMATS: tuple[tuple[str, str, str, int], ...] = (
     ("PNG", "png", ".png", 8),
     ("PNG", "png16", ".png", 16),
     ("TIFF", "tiff16", ".tif", 16),
+    ("DNG (RAW)", "dng", ".dng", 16),  # RAW photos only: the processed RAW for the user's RAW developer
 )
 
 
@@ -36,7 +37,7 @@ class ExportOptions:
     """How to save.
 
     Attributes:
-        format: a ``save_image`` format: "jpg", "png", "png16" or "tiff16".
+        format: a ``save_image`` format: "jpg", "png", "png16", "tiff16" or "dng".
         quality: JPEG quality 1-100.
         keep_metadata: carry EXIF over (orientation reset) and embed sRGB ICC.
         overwrite: replace an existing *output* file (an input photo is never replaced).
@@ -78,17 +79,38 @@ def unique_path(path: Path) -> Path:
     raise FileExistsError(f"{path.name}: too many existing versions")
 
 
+def dng_kind_for(source: Image, steps: Sequence[Step]) -> str:
+    """Which DNG exporting ``source`` with ``steps`` writes (:data:`app.core.io.dng.CFA` when every op
+    works on the mosaic, else :data:`~app.core.io.dng.LINEAR`), decided from the plan before any work.
+
+    Raises:
+        ExportError: ``source`` is not a RAW photo (one line, nothing written).
+    """
+    from app.core.io.dng import CFA, LINEAR, dng_kind
+    from app.core.pipeline import Pipeline
+
+    kind = dng_kind(source)
+    if kind == CFA and any(p.op.id == "develop" for p in Pipeline().plan(source, steps, "", develop=False)):
+        return LINEAR
+    return kind
+
+
 def export_image(source: Image, steps: Sequence[Step], out: Path, opts: ExportOptions, ctx: RunContext,
                  *, protect: Sequence[str | os.PathLike[str]] = ()) -> Path:
-    """Render ``source`` at full resolution and save it to ``out``; returns the written path."""
+    """Render ``source`` at full resolution and save it to ``out``; returns the written path.
+
+    DNG: a non-RAW source is refused before any processing; the mosaic stays undeveloped when it can.
+    """
     from app.core.io import save_image
 
-    result = render_full(source, steps, ctx.sub(0.0, 0.95))
+    dng = opts.format == "dng"
+    kind = dng_kind_for(source, steps) if dng else ""
+    result = render_full(source, steps, ctx.sub(0.0, 0.95), develop=not dng)
     ctx.check_cancelled()
     ctx.progress(0.96, f"Saving {out.name}")
     path = save_image(result, out, format=opts.format, quality=opts.quality, overwrite=opts.overwrite,
                       keep_metadata=opts.keep_metadata, protect=tuple(str(p) for p in protect))
-    ctx.progress(1.0, f"Saved {Path(path).name}")
+    ctx.progress(1.0, f"Saved {Path(path).name}" + (f" ({kind})" if kind else ""))
     return Path(path)
 
 
