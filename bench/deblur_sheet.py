@@ -1,6 +1,11 @@
 """Contact sheet of the real blurry photos in ``../shared/datasets/demo/``: input | unsharp mask | deblur op.
 
 Usage: python bench/deblur_sheet.py [--out bench/out/deblur_real.png] [--side 320] [--model fast] [--refine]
+       [--classic]
+
+``--classic`` adds the model-free ``shake`` and ``defocus`` ops (app/core/deconv/) at their defaults, in the
+order input | shake | defocus | deblur | unsharp, and prints what each found (kernel radius, defocus radius,
+or why it left the photo alone).
 
 Per photo: the centre crop and the crop with the most edge energy (where ringing and halos show). These
 photos have no sharp references, so there is no PSNR: this is issue 6's "no ringing, halos or amplified
@@ -58,6 +63,7 @@ def main() -> None:
     ap.add_argument("--side", type=int, default=320)
     ap.add_argument("--model", default="fast")
     ap.add_argument("--refine", action="store_true", help="add a column with the PTG refiner on")
+    ap.add_argument("--classic", action="store_true", help="add shake and defocus columns")
     a = ap.parse_args()
     from app.core.context import RunContext
     from app.core.io import load_image
@@ -82,6 +88,15 @@ def main() -> None:
         secs = time.perf_counter() - t0
         r = op.run(image, refined, RunContext(device="cpu")).data[..., :3] if refined else None
         u = unsharp(x)
+        classic = {}
+        if a.classic:
+            for cid in ("shake", "defocus"):
+                c_op = get_op(cid)
+                t1 = time.perf_counter()
+                res = c_op.run(image, c_op.Params(), RunContext(device="cpu"))
+                info = {k: v for k, v in res.meta.extra.get(cid, {}).items() if k != "kernel"}
+                print(f"{rel}: {cid} {time.perf_counter() - t1:.1f} s {info}")
+                classic[cid] = (res.data[..., :3], info)
         side = min(a.side, *x.shape[:2])
         crops = _crops(x, side)
         fy, fx = crops["flat"]
@@ -94,8 +109,15 @@ def main() -> None:
         for name in ("centre", "edges"):
             cy, cx = crops[name]
             crop = (slice(cy, cy + side), slice(cx, cx + side))
-            cells = [label(x[crop], f"{rel[:30]} input ({name})"), label(u[crop], "unsharp mask"),
-                     label(y[crop], f"deblur {a.model}")]
+            cells = [label(x[crop], f"{rel[:30]} input ({name})")]
+            for cid, (out, info) in classic.items():
+                found = (f"r {info.get('spread', info.get('radius'))} px" if info.get("applied")
+                         else "unchanged")
+                cells.append(label(out[crop], f"{cid}: {found}"))
+            if classic:
+                cells += [label(y[crop], f"deblur {a.model}"), label(u[crop], "unsharp mask")]
+            else:
+                cells += [label(u[crop], "unsharp mask"), label(y[crop], f"deblur {a.model}")]
             if r is not None:
                 cells.append(label(r[crop], f"deblur {a.model} + refine"))
             rows.append(np.concatenate(cells, 1))

@@ -40,12 +40,14 @@ def summary_text(op_id: str, info: dict) -> str:
     if op_id == "shake":
         text = f"kernel {info.get('kernel_size')} px, radius {info.get('spread')} px"
         if info.get("agreement") is not None:
-            text += f", 2nd region agrees {info['agreement']:.2f}"
+            text += f"\n2nd region agrees {info['agreement']:.2f}"
     else:
         text = f"{info.get('shape')} radius {info.get('radius')} px"
         if "radius_max" in info:
             text += f" (map {info['radius_min']}–{info['radius_max']})"
-    return text + ("" if info.get("applied") else f"\nleft unchanged: {info.get('reason', '')}")
+    reason = info.get("reason", "")
+    reason = reason if len(reason) <= 40 else reason[:39] + "…"
+    return text + ("" if info.get("applied") else f"\nunchanged: {reason}")
 
 
 class RegionDialog(QDialog):
@@ -110,8 +112,9 @@ class DeblurInfo(QWidget):
         self.kernel.setVisible(op_id == "shake")
         lay.addWidget(self.kernel)
         col = QVBoxLayout()
+        # no word wrap: a wrapping label's height-for-width is not propagated by the scrolling ops panel,
+        # which then squeezes the card; summary_text breaks its own lines
         self.text = QLabel(summary_text(op_id, {}))
-        self.text.setWordWrap(True)
         col.addWidget(self.text)
         if op_id == "shake":
             self.pick = QPushButton("Pick region…")
@@ -120,9 +123,11 @@ class DeblurInfo(QWidget):
             self.pick.setEnabled(False)
             col.addWidget(self.pick)
         lay.addLayout(col, 1)
+        self.setMinimumHeight(KERNEL_PX if op_id == "shake" else 0)
 
     def show_result(self, info: dict, image: QImage | None = None) -> None:
         self.text.setText(summary_text(self.op_id, info))
+        self.text.setToolTip(info.get("reason", ""))
         if self.op_id == "shake" and info.get("kernel"):
             self.kernel.setPixmap(kernel_pixmap(np.array(info["kernel"], np.float32)))
         if image is not None:
