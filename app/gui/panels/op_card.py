@@ -37,7 +37,7 @@ def cost_text(op: Op, full_mp: float | None, preview_mp: float | None, params: o
     if cost is None:
         return "cost unknown"
     rate = cost.s_per_mp
-    parts = [f"{cost.source} {rate:.2g} s/MP"]
+    parts = [f"{cost.source} {rate:.0f} s/MP" if rate >= 10 else f"{cost.source} {rate:.2g} s/MP"]
     if full_mp:
         total = rate * full_mp
         parts.append(f"≈ {total:.0f} s full size" if total >= 10 else f"≈ {total:.1f} s full size")
