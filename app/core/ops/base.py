@@ -155,7 +155,6 @@ class Op:
     label: ClassVar[str]
     description: ClassVar[str] = ""
     Params: ClassVar[type]
-    version: ClassVar[int] = 1
     #: input spaces the op can work in; the pipeline develops RAW mosaics before ops without BAYER.
     accepts: ClassVar[frozenset[ColorSpace]] = frozenset({ColorSpace.SRGB})
     #: rough cost on this class of CPU, seconds per megapixel (shown in the UI; measured by bench/).
@@ -163,6 +162,11 @@ class Op:
 
     def run(self, image: Image, params: Any, ctx: RunContext) -> Image:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @property
+    def version(self) -> int:
+        """The op's version is its Params' ``VERSION`` (one number: recipes, cache keys and ``migrate``)."""
+        return int(getattr(self.Params, "VERSION", 1))
 
     def stages(self, params: Any) -> list[Stage]:
         return [Stage("run", self.run, None)]

@@ -109,7 +109,6 @@ class DenoiseOp(Op):
     description = "CycleISP denoisers: RAW files on the sensor mosaic, other images in sRGB."
     Params = DenoiseParams
     accepts = frozenset({ColorSpace.BAYER, ColorSpace.SRGB})
-    version = 2
     cost_s_per_mp = 1.5  # fast RAW net, 1 thread, 384-px tiles: 24 MP in ~32 CPU-s (bench/denoise_memory.py)
 
     def migrate(self, version: int, values: dict) -> dict:

@@ -47,7 +47,6 @@ class LowlightOp(Op):
     label = "Low light (KinD)"
     description = "Brighten dark photos: Retinex decomposition, reflectance restoration, illumination ratio."
     Params = LowlightParams
-    version = 1
     cost_s_per_mp = 2.5
     prominent_param = "ratio"
 
