@@ -12,6 +12,8 @@ contiguous frame range with a gap before it), so nothing reported here was train
   noise, issue 27).
 * ``lowlight``: real SICE validation sequences: the darkest frame (mean luma < 50) against the frame
   whose luma is closest to 115 within 90-140 (the dataset README's pairing).
+* ``dejpeg`` / ``dejpeg-q95``: validation clean photos except sunhays80 (JPEG history), shrunk (area) to
+  1024 px to wash out any older compression, centre 512 px, through libjpeg 4:2:0 (``bench/dejpeg.py``).
 * ``deblur``: real GoPro blur: ``n`` (7, 11, 15 in turn) consecutive validation frames averaged in
   linear light against the middle frame, non-overlapping windows.
 
@@ -28,7 +30,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-TASKS = ("denoise-srgb", "denoise-raw", "denoise-phone", "lowlight", "deblur", "deblur-shake")
+TASKS = ("denoise-srgb", "denoise-raw", "denoise-phone", "lowlight", "deblur", "deblur-shake", "dejpeg",
+         "dejpeg-q95")
 MAX_SIDE = 512
 SOURCE_NOTES = {
     "denoise-srgb": "real PolyU pairs, validation scenes",
@@ -38,6 +41,9 @@ SOURCE_NOTES = {
     "lowlight": "real SICE pairs (darkest frame vs luma~115 frame), validation scenes",
     "deblur": "real GoPro frame averages (n=7/11/15, linear light), validation frames 181-220",
     "deblur-shake": "validation clean photos + random camera-shake kernel (4-32 px, linear light), mild noise, 8-bit",
+    "dejpeg": "validation clean photos without JPEG history (area-shrunk to 1024 px), libjpeg 4:2:0 at q20/30/40 "
+              "in turn; the op and spp are told the quality (as a JPEG file's tables would)",
+    "dejpeg-q95": "the same photos at libjpeg q95 4:2:0: nothing to fix, the op must not harm them",
 }
 
 
@@ -176,6 +182,22 @@ def _shake(limit: int, seed: int) -> Iterator[ValPair]:
         yield ValPair(f"shake/{name}", noisy, target, {"length": info["length"], "kernel": info["kernel"]})
 
 
+def jpeg_pairs(limit: int, qualities: tuple[int, ...]) -> Iterator[ValPair]:
+    """Validation photos (no sunhays80) compressed at ``qualities`` in turn (``extra["quality"]``)."""
+    from app.train.tasks.dejpeg import jpeg_roundtrip
+
+    photos = [(n, p) for n, p in _clean_val() if not n.startswith("sunhays80/")]
+    for k, (name, path) in enumerate(photos[:limit]):
+        x = read_srgb(path)
+        s = 1024 / max(x.shape[:2])
+        if s < 1:
+            x = cv2.resize(x, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        clean = np.round(centre_crop(x) * 255.0).astype(np.uint8)
+        q = qualities[k % len(qualities)]
+        lq = jpeg_roundtrip(clean, q).astype(np.float32) / 255.0
+        yield ValPair(f"q{q}/{name}", lq, clean.astype(np.float32) / 255.0, {"quality": q})
+
+
 def validation_pairs(task: str, limit: int, seed: int = 0) -> Iterator[ValPair]:
     """Up to ``limit`` validation pairs of ``task`` (deterministic for a given ``seed``).
 
@@ -195,4 +217,8 @@ def validation_pairs(task: str, limit: int, seed: int = 0) -> Iterator[ValPair]:
         return _gopro(limit)
     if task == "deblur-shake":
         return _shake(limit, seed)
+    if task == "dejpeg":
+        return jpeg_pairs(limit, (20, 30, 40))
+    if task == "dejpeg-q95":
+        return jpeg_pairs(limit, (95,))
     raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")

@@ -22,17 +22,18 @@ from app.core.metrics.recipe_auto import plan_recipe, propose_recipe
 #: model op ids each task is for (listed even when missing)
 EXPECTED_OPS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
                 "lowlight": ("lowlight",),
-                "deblur": ("deblur",), "deblur-shake": ("deblur",)}
+                "deblur": ("deblur",), "deblur-shake": ("deblur",), "dejpeg": ("dejpeg",), "dejpeg-q95": ("dejpeg",)}
 #: registered ops whose id contains one of these words are run on the task
 KEYWORDS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
             "lowlight": ("lowlight", "exposure"),
-            "deblur": ("deblur", "unsharp", "sharpen"), "deblur-shake": ("deblur", "unsharp", "sharpen")}
+            "deblur": ("deblur", "unsharp", "sharpen"), "deblur-shake": ("deblur", "unsharp", "sharpen"),
+            "dejpeg": ("dejpeg",), "dejpeg-q95": ("dejpeg",)}
 #: Auto steps kept per task: a task's reference fixes everything else (a dark PolyU scene stays dark
 #: in its reference, so brightening it is right for a user and wrong for this PSNR). Denoising is
 #: part of the low-light and deblur rules (after brightening, before sharpening), so it stays.
 AUTO_KEEP = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
              "lowlight": ("lowlight", "exposure", "denoise"), "deblur": ("deblur", "unsharp", "denoise"),
-             "deblur-shake": ("deblur", "unsharp", "denoise")}
+             "deblur-shake": ("deblur", "unsharp", "denoise"), "dejpeg": ("dejpeg",), "dejpeg-q95": ("dejpeg",)}
 
 
 @dataclass
@@ -109,6 +110,9 @@ FIXED_PARAMS = {("denoise-raw", "denoise"): {"mode": "raw"}, ("denoise-srgb", "d
                 ("deblur", "deblur"): {"model": "fast"}, ("deblur-shake", "deblur"): {"model": "fast"},
                 # the op's own automatic ratio; the "ratio" Auto's recipe proposes is then ignored
                 ("lowlight", "lowlight"): {"auto_ratio": True}}
+#: params read off each pair: the JPEG quality a file's tables would give the op (arrays carry no file)
+PAIR_PARAMS = {("dejpeg", "dejpeg"): lambda p: {"quality": p.extra["quality"]},
+               ("dejpeg-q95", "dejpeg"): lambda p: {"quality": p.extra["quality"]}}
 #: extra rows: (task, name, op id, params, feed the RAW mosaic?, note)
 ROUTE_ROWS = [("denoise-raw", "op:denoise develop>srgb", "denoise", {"mode": "srgb"}, False,
                "synthetic camera develops the noisy RAW, then the sRGB denoiser (the route RAW mode must beat)"),
@@ -186,6 +190,8 @@ def _op_method(op, task: str, name: str | None = None, fixed: dict | None = None
         # The params Auto would give this op for this input (defaults when Auto would not use it).
         plan = plan_recipe(analyze_array(x), available=lambda o: o == op.id)
         params = {**next((s.params for s in plan if s.op_id == op.id), {}), **fixed}
+        if (task, op.id) in PAIR_PARAMS:
+            params.update(PAIR_PARAMS[(task, op.id)](pair))
         # A value whose automatic switch is on is not used (lowlight's ratio): keep it out of the log.
         params = {k: v for k, v in params.items() if params.get(f"auto_{k}") is not True}
         m.log.append(", ".join(f"{k}={v}" for k, v in params.items()) or "defaults")
@@ -217,6 +223,12 @@ def methods_for(task: str) -> list[Method]:
     """Baselines, then registered ops fitting ``task``, missing expected ops, then ``auto``."""
     out = [Method(b.name, "baseline", (lambda fn: lambda x, p: fn(x))(b.fn), b.note, b.crop, b.max_pairs)
            for b in baselines_for(task)]
+    if task in ("dejpeg", "dejpeg-q95"):
+        from app.core.metrics.baselines import identity, spp_deblock
+
+        out = [Method("identity", "baseline", lambda x, p: identity(x), "input as is"),
+               Method("spp", "baseline", lambda x, p: spp_deblock(x, p.extra["quality"]),
+                      "shifted-DCT requantisation (ffmpeg spp idea), 64 shifts, told the quality")]
     try:
         from app.core.ops.registry import all_ops, get_op
     except Exception as exc:  # noqa: BLE001 - the registry is being written; say so in the table

@@ -83,7 +83,9 @@ def build_actions(win: MainWindow) -> dict[str, QAction]:
     A["actual"] = _act(win, "Actual pixels (100 %)", v.actual_size, ["1", "Ctrl+Alt+0"], section="View")
     A["zoom_in"] = _act(win, "Zoom in", lambda: v.zoom_by(1.25), ["Ctrl++", "+", "="], section="View")
     A["zoom_out"] = _act(win, "Zoom out", lambda: v.zoom_by(0.8), ["Ctrl+-", "-"], section="View")
-    A["loupe"] = _act(win, "Loupe (magnifier: 1:1, or 2× past 100 %)", v.set_loupe, "L", checkable=True, section="View")
+    A["loupe"] = _act(win, "Loupe", v.set_loupe, "L",
+                     "Magnifier following the cursor: 1:1, or 2× the view's zoom past 100 %", checkable=True,
+                     section="View")
     SHORTCUTS.append(("View", "\\ (hold)", "Show the original while held"))
     SHORTCUTS.append(("View", "Wheel / drag", "Zoom around the cursor / pan; drag the divider to compare"))
     A["shortcuts"] = _act(win, "Keyboard shortcuts", win.show_shortcuts, "F1")

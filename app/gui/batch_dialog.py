@@ -67,6 +67,7 @@ class BatchDialog(QDialog):
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Photo", "Status"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         lay.addWidget(self.table, 1)
@@ -88,7 +89,7 @@ class BatchDialog(QDialog):
             buttons.addWidget(b)
         lay.addLayout(buttons)
         self.input_edit.textChanged.connect(self.scan)
-        self.resize(640, 520)
+        self.resize(760, 680)
         self.scan()
 
     def _folder_row(self, label: str, value: str, pick: Callable[[], None]) -> tuple[QLineEdit, QHBoxLayout]:

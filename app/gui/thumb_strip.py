@@ -41,7 +41,11 @@ class ThumbStrip(QListWidget):
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(False)
         self.setIconSize(QSize(SIDE, SIDE))
-        self.setFixedHeight(SIDE + 44)
+        self.setGridSize(QSize(SIDE + 28, SIDE + 26))  # one caption line under each thumbnail
+        self.setUniformItemSizes(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setFixedHeight(SIDE + 48)
         self.setMovement(QListView.Movement.Static)
         self.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.jobs: list = []
@@ -57,7 +61,6 @@ class ThumbStrip(QListWidget):
         for p in files:
             item = QListWidgetItem(QIcon(grey), p.name)
             item.setToolTip(str(p))
-            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.addItem(item)
             job = self._worker.submit(lambda ctx, p=p: _thumbnail(p, ctx), name=f"Thumbnail {p.name}",
                                       group="thumbs", supersede=False, priority=-20)

@@ -2,7 +2,7 @@
 
     Xvfb :99 -screen 0 1600x1000x24 &
     DISPLAY=:99 PHOTORESTORE_COST_BOOK=/tmp/photorestore-screenshots/costs.json \
-        python3 docs/screenshots/make_screenshots.py [--only-dng]
+        python3 docs/screenshots/make_screenshots.py [--only-dng | --only histogram,choices,batch]
 
 Each state is captured from the X server with ImageMagick (``import -window root``), so the
 pictures show what a user sees, then reduced to a palette PNG under ~300 KB. The low-light
@@ -21,6 +21,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
 DATA = REPO.parent / "shared" / "datasets"
+# Copies in a scratch folder: per-photo edits write a sidecar beside each photo opened, and the shared
+# datasets must stay untouched.
+SCRATCH = Path("/tmp/photorestore-screenshots/photos")
+SCRATCH.mkdir(parents=True, exist_ok=True)
+for _p in SCRATCH.glob("*.photorestore.json"):
+    _p.unlink()
 CR2 = DATA / "raw" / "bayer" / "debian-rawtran-doc_Canon_EOS_30D_IMG_5952.CR2"
 DARK = DATA / "demo" / "lowlight_sci_mit" / "difficult" / "2850.png"
 BLURRY = DATA / "demo" / "srn_testing_set" / "4c6.png"
@@ -76,7 +82,7 @@ def dng_export_dialog(win: MainWindow) -> None:
     """The export dialog over the CR2 with DNG (RAW) chosen and RAW denoise on (issue 25)."""
     from app.gui.export_jobs import ExportOptions
 
-    win.open_photo(CR2)
+    win.open_photo(scratch(CR2))
     spin(rendered(win), 60)
     for step in list(win.model.active_steps()):
         win.model.set_enabled(step.op_id, False)
@@ -90,17 +96,79 @@ def dng_export_dialog(win: MainWindow) -> None:
     dlg.close()
 
 
+def scratch(path: Path) -> Path:
+    import shutil
+
+    out = SCRATCH / path.name
+    if not out.exists():
+        shutil.copy(path, out)
+    return out
+
+
+def issue26_states(win: MainWindow, only: set[str]) -> None:
+    """Histogram + clipping warning, an untrained model choice greyed out, batch with thumbnails."""
+    from PySide6.QtCore import QTimer
+
+    from app.gui.batch_dialog import BatchDialog
+
+    if "histogram" in only:
+        win.open_photo(scratch(CR2))
+        spin(rendered(win), 60)
+        win.histogram_dock.show()
+        win.model.set_enabled("exposure", True)
+        win.model.set_param("exposure", "ev", 1.3)
+        spin(rendered(win, "exposure"), 30)
+        win.actions_by_name["clipping"].trigger()  # J
+        spin(seconds=1.5)
+        shot("histogram_clipping")
+        win.actions_by_name["clipping"].trigger()
+    if "choices" in only:
+        card = win.ops_panel.cards["denoise"]
+        win.model.set_enabled("denoise", True)
+        spin(seconds=0.5)
+        win.ops_panel.ensureWidgetVisible(card) if hasattr(win.ops_panel, "ensureWidgetVisible") else None
+        combo = card.controls["model"].combo
+        QTimer.singleShot(300, combo.showPopup)
+        spin(seconds=1.2)
+        shot("honest_choices")
+        combo.hidePopup()
+        win.model.set_enabled("denoise", False)
+    if "batch" in only:
+        folder = SCRATCH.parent / "batch"
+        folder.mkdir(exist_ok=True)
+        for p in (DARK, BLURRY, CR2):
+            dest = folder / p.name
+            if not dest.exists():
+                import shutil
+
+                shutil.copy(p, dest)
+        from app.core.io import load_image
+        from app.core.io.export import save_image
+
+        save_image(load_image(str(BLURRY)), folder / "4c6_restored.png", overwrite=True)
+        dlg = BatchDialog(win.compute, win.model.active_steps, win.export_options(), str(folder), parent=win)
+        dlg.show()
+        dlg.move(win.geometry().center() - dlg.rect().center())
+        spin(lambda: dlg.strip.loaded >= len(dlg.files), 60)
+        shot("batch_preview")
+        dlg.close()
+
+
 def main() -> int:
+    only = set(sys.argv[sys.argv.index("--only") + 1].split(",")) if "--only" in sys.argv else None
     win = MainWindow()
     win.setGeometry(0, 0, 1600, 1000)
     win.show()
     win.quality_dock.show()
-    if "--only-dng" in sys.argv:  # regenerate just export_dialog_dng.png
-        dng_export_dialog(win)
+    if "--only-dng" in sys.argv or only is not None:
+        if "--only-dng" in sys.argv:  # regenerate just export_dialog_dng.png
+            dng_export_dialog(win)
+        if only is not None:
+            issue26_states(win, only)
         win.close()
         return 0
     # 1. a RAW photo open, split view, two classical ops on
-    win.open_photo(CR2)
+    win.open_photo(scratch(CR2))
     spin(rendered(win), 60)
     win.model.set_enabled("exposure", True)
     win.model.set_param("exposure", "ev", 0.4)
@@ -158,7 +226,7 @@ def main() -> int:
     win.model.sync_ops()
     win.model.set_enabled("exposure", False)
     win.model.set_enabled("unsharp", False)
-    win.open_photo(DARK)
+    win.open_photo(scratch(DARK))
     spin(rendered(win), 30)
     slider = win.ops_panel.prominent
     slider.slider.setSliderDown(True)
@@ -175,7 +243,7 @@ def main() -> int:
     # 4. deblur on a real motion-blurred photo, before/after split
     if get_op("deblur").availability()[0]:
         win.model.set_enabled(op_id, False)
-        win.open_photo(BLURRY)
+        win.open_photo(scratch(BLURRY))
         spin(rendered(win), 30)
         win.model.set_enabled("deblur", True)
         spin(rendered(win, "deblur"), 120)
@@ -193,6 +261,7 @@ def main() -> int:
     shot("export_dialog")
     dlg.close()
     dng_export_dialog(win)
+    issue26_states(win, {"histogram", "choices", "batch"})
     win.close()
     return 0
 

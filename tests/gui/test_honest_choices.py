@@ -71,3 +71,14 @@ def test_unrelated_banner_is_not_cleared_by_a_render(qtbot, window, photo_png, t
     window.previews.render_now()
     qtbot.wait(300)
     assert window.message_bar.isVisible()
+
+
+def test_untrained_op_card_says_not_trained_yet_in_plain_words(window):
+    from app.core.ops.dejpeg import MODEL_ID
+
+    if model_state(MODEL_ID).ok:
+        pytest.skip("dejpeg is trained here")
+    card = window.ops_panel.cards["dejpeg"]
+    assert card.reason.text() == "Unavailable: not trained yet"
+    assert "python -m app.train" in card.reason.toolTip()  # the details stay reachable
+    assert not card.check.isEnabled()

@@ -156,3 +156,58 @@ BASELINES: dict[str, Baseline] = {b.name: b for b in (
 def baselines_for(task: str) -> list[Baseline]:
     """The baselines that make sense for a benchmark task, identity first."""
     return [b for b in BASELINES.values() if task in b.tasks]
+
+
+# -- JPEG deblocking (bench task "dejpeg") -----------------------------------------------------------------
+
+_IJG_CHROMA = np.array([17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
+                        24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32, np.float64)
+
+
+def _ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
+    q = float(np.clip(quality, 1, 100))
+    scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
+    return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255).reshape(8, 8)
+
+
+def _dct_matrix() -> np.ndarray:
+    k = np.arange(8)
+    d = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / 16.0) * np.sqrt(2.0 / 8.0)
+    d[0] /= np.sqrt(2.0)
+    return d
+
+
+def spp_deblock(img: np.ndarray, quality: float, factor: float = 0.35, step: int = 1) -> np.ndarray:
+    """Shifted-DCT requantisation deblocking (the idea of ffmpeg's ``spp`` filter / Nosratinia's).
+
+    In YCbCr (JPEG's full-range BT.601), every 8x8 grid shifted by ``(dy, dx)`` (multiples of ``step``)
+    is DCT'd, AC coefficients below ``factor`` x the IJG quantiser step of ``quality`` are zeroed, and the
+    inverse transforms of all shifts are averaged. ``factor`` was picked on six 256-px training-split crops
+    (urban100, live1, wallpapers) at q20/q40 among 0.25-1.25: 0.35 gave +0.64 / +0.76 dB (1.0: -0.19 / -0.37).
+    Costs ~0.7 s for 256x256 at ``step=1`` (64 shifts) on the shared dev CPU.
+    """
+    from app.core.io.jpeg_tables import IJG_LUMA
+
+    d = _dct_matrix()
+    u8 = np.clip(img, 0.0, 1.0) * 255.0
+    ycc = cv2.cvtColor(u8.astype(np.float32), cv2.COLOR_RGB2YCrCb).astype(np.float64)
+    tables = [_ijg_table(IJG_LUMA, quality), _ijg_table(_IJG_CHROMA, quality), _ijg_table(_IJG_CHROMA, quality)]
+    h, w = ycc.shape[:2]
+    pad = np.pad(ycc, ((8, 16), (8, 16), (0, 0)), mode="reflect")
+    out = np.zeros_like(pad)
+    count = np.zeros(pad.shape[:2])
+    for dy in range(0, 8, step):
+        for dx in range(0, 8, step):
+            nby, nbx = (pad.shape[0] - dy) // 8, (pad.shape[1] - dx) // 8
+            sub = pad[dy:dy + 8 * nby, dx:dx + 8 * nbx]
+            blocks = sub.reshape(nby, 8, nbx, 8, 3).transpose(0, 2, 4, 1, 3)  # (by, bx, c, 8, 8)
+            coef = d @ blocks @ d.T
+            for c, t in enumerate(tables):
+                keep = np.abs(coef[:, :, c]) >= factor * t
+                keep[..., 0, 0] = True
+                coef[:, :, c] *= keep
+            rec = (d.T @ coef @ d).transpose(0, 3, 1, 4, 2).reshape(8 * nby, 8 * nbx, 3)
+            out[dy:dy + 8 * nby, dx:dx + 8 * nbx] += rec
+            count[dy:dy + 8 * nby, dx:dx + 8 * nbx] += 1
+    res = (out / np.maximum(count, 1)[..., None])[8:8 + h, 8:8 + w].astype(np.float32)
+    return _f32(cv2.cvtColor(res, cv2.COLOR_YCrCb2RGB) / 255.0)

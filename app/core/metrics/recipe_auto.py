@@ -16,7 +16,10 @@ Rules, in the order the steps run:
 3. **Deblur last** when edges are wider than a clean photo's (``is_blurred``) or the blur is
    directional (camera shake): ``deblur`` model, else ``unsharp`` with the radius set to the
    measured edge sigma and a threshold above the remaining noise.
-4. A clean, well-exposed photo gets an empty recipe. JPEG blocking is reported but has no op yet.
+4. A clean, well-exposed photo gets an empty recipe.
+5. **JPEG artefacts before everything** (``Analysis.is_blocky``): ``dejpeg`` runs first, told the file's
+   quality (quantisation tables) or one estimated from the 8x8 blocking (:func:`quality_from_blockiness`),
+   because brightening and sharpening would amplify the blocks. Without the model it is only reported.
 
 Model ops are used only where the op registry has them *and* their weights are usable
 (``Op.availability``); params are filtered to the fields the op's ``Params`` declares and clamped
@@ -77,6 +80,24 @@ def _fit_params(op_id: str, wanted: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Blocking ratio -> JPEG quality, the medians measured on train-split photos (analysis.BLOCKY_RATIO's note:
+#: q70 1.16, q50 1.32, q30 1.50; jpeg_blockiness's docstring: about 2.4 at q10).
+_BLOCKINESS_TO_QUALITY = ((1.16, 1.32, 1.50, 2.4), (70.0, 50.0, 30.0, 10.0))
+
+
+def quality_from_blockiness(ratio: float) -> int:
+    """A rough JPEG quality for an image without quantisation tables, from its 8x8 blocking ratio."""
+    return int(round(float(np.interp(ratio, *_BLOCKINESS_TO_QUALITY))))
+
+
+def _dejpeg_step(analysis: Analysis) -> RecipeStep:
+    j = analysis.jpeg
+    q = int(j.quality) if j.quality else quality_from_blockiness(j.blockiness)
+    where = "from the file" if j.quality else f"estimated from blocking ratio {j.blockiness:.2f}"
+    return RecipeStep("dejpeg", {"quality": q}, f"JPEG blocking: quality {q} ({where}); first, as brightening "
+                                                "and sharpening would amplify the blocks")
+
+
 def plan_recipe(analysis: Analysis, *, available: Callable[[str], bool] | None = None) -> list[RecipeStep]:
     """The recipe with a one-line reason per step.
 
@@ -89,6 +110,8 @@ def plan_recipe(analysis: Analysis, *, available: Callable[[str], bool] | None =
     """
     usable = available or _registry_available
     steps: list[RecipeStep] = []
+    if analysis.is_blocky and usable("dejpeg"):
+        steps.append(_dejpeg_step(analysis))
     # Whether to denoise: the texture-robust pixel-to-pixel figure. How hard: the per-pixel figure that
     # also counts blotchy (demosaiced) noise, which a denoiser's strength refers to.
     n = analysis.noise

@@ -53,6 +53,12 @@ def _deblurgan(**config):
     return deblurgan.build(**config)
 
 
+def _dejpeg(**config):
+    from app.core.nets import dejpeg
+
+    return dejpeg.build(**config)
+
+
 def _ptg(**config):
     from app.core.nets import ptg
 
@@ -137,6 +143,11 @@ MODELS: list[tuple[ModelDescriptor, Builder]] = [
                      in_channels=6, size_multiple=32, overlap=128, half_ok=False,
                      min_tile=_PTG_MIN_TILE,
                      description="PTG refinement of the deblur output"), _ptg),
+    # JPEG artefact removal (app/core/ops/dejpeg.py): sRGB + a constant quality/100 map (cond channel);
+    # size_multiple 2 = the pixel-unshuffle; receptive field ~38 px, so 32 px of overlap is exact enough.
+    (ModelDescriptor(id="dejpeg_fast", arch="dejpeg", config={"channels": 32, "depth": 8}, input_space="srgb",
+                     in_channels=4, cond_channels=1, size_multiple=2, overlap=32,
+                     description="JPEG artefact removal (small quality-conditioned residual net)"), _dejpeg),
 ]
 
 

@@ -46,3 +46,16 @@ def unavailable_choices(op: Op, params: Any | None = None) -> dict[str, dict[str
         if bad:
             out[spec.name] = bad
     return out
+
+
+def plain_unavailable_reason(op: Op, params: Any | None = None) -> str | None:
+    """"not trained yet" (or another plain reason) when a model of ``op`` with ``params`` cannot run, else None.
+
+    The registry's own message (which names the training command) stays available for tooltips and logs.
+    """
+    p = params if params is not None else op.Params()
+    for mid in op.model_ids(p):
+        state = _state(mid)
+        if state != "verified":
+            return PLAIN_REASONS.get(state, "unavailable")
+    return None

@@ -11,6 +11,7 @@ from app.core.ops.base import Op
 def _ops() -> dict[str, Op]:
     from app.core.ops.deblur import DeblurOp
     from app.core.ops.defocus import DefocusOp
+    from app.core.ops.dejpeg import DejpegOp
     from app.core.ops.denoise import DenoiseOp
     from app.core.ops.develop import DevelopOp
     from app.core.ops.exposure import ExposureOp
@@ -19,8 +20,9 @@ def _ops() -> dict[str, Op]:
     from app.core.ops.shake import ShakeOp
     from app.core.ops.unsharp import UnsharpOp
 
-    ops: list[Op] = [LowlightOp(), ExposureOp(), DenoiseOp(), NlmDenoiseOp(), DeblurOp(), ShakeOp(), DefocusOp(),
-                     UnsharpOp(), DevelopOp()]
+    # JPEG artefacts go first: brightening (low light, exposure) and sharpening would amplify the blocks.
+    ops: list[Op] = [DejpegOp(), LowlightOp(), ExposureOp(), DenoiseOp(), NlmDenoiseOp(), DeblurOp(), ShakeOp(),
+                     DefocusOp(), UnsharpOp(), DevelopOp()]
     return {op.id: op for op in ops}
 
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.ops import Op, param_specs
-from app.core.ops.choices import unavailable_choices
+from app.core.ops.choices import plain_unavailable_reason, unavailable_choices
 from app.core.pipeline import Step
 from app.gui.panels.param_controls import ChoiceControl, ParamControl, make_control
 
@@ -163,9 +163,18 @@ class OpCard(QFrame):
         self.body.setEnabled(body_ok)
         # Usable with a reason = one route cannot run (e.g. denoise's sRGB model is corrupt): say so too.
         self.reason.setVisible(bool(why) or not ok)
-        self.reason.setText(f"Unavailable: {why}" if not ok else f"Partly available: {why}" if why else "")
+        plain = None if ok else self._plain_reason(params)
+        # Plain words on the card ("not trained yet"); the registry's full message in the tooltip.
+        self.reason.setText(f"Unavailable: {plain or why}" if not ok else f"Partly available: {why}" if why else "")
+        self.reason.setToolTip(why)
         self._set_state("unavailable", not ok)
         return ok
+
+    def _plain_reason(self, params: Any | None) -> str | None:
+        try:
+            return plain_unavailable_reason(self.op, params)
+        except Exception:  # noqa: BLE001 - a broken op must not break the panel
+            return None
 
     def _choice_availability(self, params: Any | None) -> None:
         """Grey out combo entries whose model cannot run ("full — not trained yet")."""

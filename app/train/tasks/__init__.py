@@ -21,6 +21,7 @@ TASKS: dict[str, str] = {
     "denoise_raw": "app.train.tasks.denoise_raw",
     "refine": "app.train.tasks.refine",
     "isp": "app.train.tasks.isp",
+    "dejpeg": "app.train.tasks.dejpeg",
 }
 
 

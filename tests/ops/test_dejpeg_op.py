@@ -1,0 +1,89 @@
+"""The dejpeg op: unavailable while untrained, told the JPEG quality from the file (or by hand), blended by
+strength; Auto puts it first when it sees blocking."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from app.core.context import RunContext
+from app.core.image import ColorSpace, Image
+from app.core.io import load_image
+from app.core.metrics.analysis import analyze_array
+from app.core.metrics.recipe_auto import plan_recipe, quality_from_blockiness
+from app.core.models.registry import load_model, model_state
+from app.core.models.testing import temporary_model
+from app.core.ops import dejpeg as dj
+from app.core.ops.registry import get_op
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """A verified 4 -> 3 channel test net (sRGB + quality map) under the op's model id."""
+    with temporary_model(tmp_path, "tiny_dejpeg", seed=5, in_channels=4, cond_channels=1) as desc:
+        monkeypatch.setattr(dj, "MODEL_ID", desc.id)
+        yield desc
+
+
+def _photo(tmp_path, q: int = 25):
+    y, x = np.mgrid[0:96, 0:128].astype(np.float32)
+    img = np.stack([x / 128, y / 96, 0.5 + 0.4 * np.sin(x / 4) * np.cos(y / 6)], axis=2)
+    p = tmp_path / f"photo_q{q}.jpg"
+    cv2.imwrite(str(p), cv2.cvtColor(np.round(img * 255).astype(np.uint8), cv2.COLOR_RGB2BGR),
+                [cv2.IMWRITE_JPEG_QUALITY, q])
+    return p
+
+
+def _expected(desc, data, quality):
+    model = load_model(desc.id, "cpu")
+    x = torch.from_numpy(np.ascontiguousarray(data.transpose(2, 0, 1)))[None]
+    q = torch.full((1, 1, *x.shape[2:]), quality / 100)
+    return model.run_tensor(torch.cat([x, q], 1), tile=10_000)[0].permute(1, 2, 0).clamp(0, 1).numpy()
+
+
+def test_untrained_model_makes_the_op_unavailable():
+    op = get_op("dejpeg")
+    state = model_state(dj.MODEL_ID)
+    ok, why = op.availability()
+    assert ok == state.ok
+    if not ok:
+        assert dj.MODEL_ID in why
+
+
+def test_quality_read_from_the_jpeg_file(tiny, tmp_path):
+    img = load_image(_photo(tmp_path, 25))
+    assert dj.source_quality(img) == 25
+    out = get_op("dejpeg").run(img, dj.DejpegParams(), RunContext(device="cpu"))
+    np.testing.assert_allclose(out.data, _expected(tiny, img.data, 25), atol=1e-5)
+    by_hand = get_op("dejpeg").run(img, dj.DejpegParams(quality=80), RunContext(device="cpu"))
+    np.testing.assert_allclose(by_hand.data, _expected(tiny, img.data, 80), atol=1e-5)
+    assert not np.allclose(out.data, by_hand.data)  # the quality reaches the net
+
+
+def test_strength_blends_and_non_jpeg_falls_back_with_a_warning(tiny, tmp_path):
+    data = load_image(_photo(tmp_path)).data
+    img = Image(data.copy(), ColorSpace.SRGB)  # no file: no tables
+    ctx = RunContext(device="cpu")
+    full = get_op("dejpeg").run(img, dj.DejpegParams(), ctx).data
+    assert any("quality 40 assumed" in w for w in ctx.warnings)
+    np.testing.assert_allclose(full, _expected(tiny, data, dj.FALLBACK_QUALITY), atol=1e-5)
+    half = get_op("dejpeg").run(img, dj.DejpegParams(strength=0.5), RunContext(device="cpu")).data
+    np.testing.assert_allclose(half, data + 0.5 * (full - data), atol=1e-5)
+    with pytest.raises(ValueError, match="sRGB"):
+        get_op("dejpeg").run(Image(np.zeros((8, 8, 1), np.float32), ColorSpace.BAYER), dj.DejpegParams(),
+                             RunContext(device="cpu"))
+
+
+def test_auto_puts_dejpeg_first_with_the_quality(tmp_path):
+    u8 = cv2.imread(str(_photo(tmp_path, 15)))
+    blocky = cv2.cvtColor(u8, cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    a = analyze_array(blocky)
+    if not a.is_blocky:
+        pytest.skip(f"synthetic photo not blocky enough ({a.jpeg.blockiness:.2f})")
+    steps = plan_recipe(a, available=lambda op: True)
+    assert steps[0].op_id == "dejpeg" and steps[0].params["quality"] == quality_from_blockiness(a.jpeg.blockiness)
+    assert [s.op_id for s in plan_recipe(a, available=lambda op: op != "dejpeg")][:1] != ["dejpeg"]
+    assert quality_from_blockiness(1.32) == 50 and quality_from_blockiness(3.0) == 10
+    assert quality_from_blockiness(1.0) == 70
