@@ -37,15 +37,19 @@ def auto_recipe(x: np.ndarray) -> list[tuple[str, dict]]:
     return auto_plan(x).recipe()
 
 
-def run_method(name: str, x: np.ndarray, cache: dict[str, np.ndarray] | None = None
-               ) -> tuple[np.ndarray, str]:
-    """``(output, note)``: an op with default params, or ``auto`` (note: the recipe it ran)."""
+def run_method(name: str, x: np.ndarray, cache: dict[str, np.ndarray] | None = None,
+               plan_on: np.ndarray | None = None) -> tuple[np.ndarray, str]:
+    """``(output, note)``: an op with default params, or ``auto`` (note: the recipe it ran).
+
+    ``plan_on``: the whole photo ``x`` was cropped from; Auto decides on it, as the app does, and
+    applies its recipe to ``x``.
+    """
     cache = {} if cache is None else cache
     if name != "auto":
         if name not in cache:
             cache[name] = run_op(name, {}, x)
         return cache[name], "defaults"
-    recipe = auto_recipe(x)
+    recipe = auto_recipe(x if plan_on is None else plan_on)
     note = " > ".join(op for op, _ in recipe) or "nothing"
     if not recipe:
         return x, note
@@ -78,9 +82,15 @@ def _wallpapers() -> list[tuple[str, object]]:
     return out
 
 
-def no_harm_sets(side: int, limit: int | None) -> dict[str, list[tuple[str, np.ndarray]]]:
-    """``{set name: [(photo name, sRGB crop), ...]}``; an empty list when a set is not on disk."""
+def no_harm_sets(side: int, limit: int | None) -> dict[str, list[tuple[str, object]]]:
+    """``{set name: [(photo name, path), ...]}``; an empty list when a set is not on disk."""
     from auto_labelled import clean_photos
 
     sets = {"clean-val": clean_photos("val"), "wallpapers": _wallpapers()}
-    return {k: [(n, centre_crop(read_srgb(p), side)) for n, p in v[:limit]] for k, v in sets.items()}
+    return {k: v[:limit] for k, v in sets.items()}
+
+
+def load_photo(path, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(whole photo, centre crop)``: ops are scored on the crop, Auto plans on the whole photo."""
+    full = read_srgb(path)
+    return full, centre_crop(full, side)

@@ -6,8 +6,9 @@ thresholds, ``val`` to report), with one label:
 * ``clean``: the clean sources' photos as they are (urban100, live1, the wallpapers, ...) except
   sunhays80, whose photos carry visible JPEG history (block-boundary ratio up to 1.8, most high
   frequencies zeroed on the 8x8 grid): neither a clean sample nor a controlled JPEG one.
-* ``noisy``: real PolyU noisy photos (ISO 1600-12800 camera JPEGs), and clean photos through
-  ``RawNoise`` (SIDD-like shot/read noise in RAW, developed): the synthetic camera-noise task.
+* ``noisy``: real PolyU noisy photos (ISO 1600-12800 camera JPEGs), clean photos through ``RawNoise``
+  (SIDD-like shot/read noise in RAW, developed: the synthetic camera-noise task) and through
+  ``PhoneNoise`` (sensor noise through a randomised phone ISP: its noise reduction, sharpening, JPEG).
 * ``dark``: SICE sequences' darkest frame (mean luma < 50), the low-light task's inputs.
 * ``blurred``: real GoPro blur (7/11/15 frames averaged in linear light) and clean photos through a
   random camera-shake kernel (``MotionBlur``, 8-32 px: 4 px of shake is within a sharp photo's own
@@ -83,6 +84,15 @@ def _raw_noise(split: str) -> Iterator[Sample]:
         yield Sample(f"rawnoise/{name}", "noisy", np.clip(noisy, 0, 1).astype(np.float32))
 
 
+def _phone(split: str) -> Iterator[Sample]:
+    from app.train.phone_isp import PhoneNoise
+
+    deg = PhoneNoise()
+    for name, path in clean_photos(split, JPEG_HISTORY)[::2]:
+        noisy, _, _ = deg(centre_crop(read_srgb(path), SIDE), _rng("phone/" + name))
+        yield Sample(f"phone/{name}", "noisy", np.clip(noisy, 0, 1).astype(np.float32))
+
+
 def _sice(split: str) -> Iterator[Sample]:
     for it in sorted(_splits().items("sice", split), key=lambda i: i.key):
         if it.lumas and it.lumas[0] < 50:
@@ -122,7 +132,7 @@ def _jpeg(split: str) -> Iterator[Sample]:
         yield Sample(f"jpeg-q{q}/{name}", "jpeg", y.astype(np.float32) / 255)
 
 
-SOURCES = {"clean": (_clean,), "noisy": (_polyu, _raw_noise), "dark": (_sice,),
+SOURCES = {"clean": (_clean,), "noisy": (_polyu, _raw_noise, _phone), "dark": (_sice,),
            "blurred": (_gopro, _shake), "jpeg": (_jpeg,)}
 
 
