@@ -6,7 +6,8 @@ For each op, on the 8.3-MP Canon 30D CR2 (denoise: its reduced RAW mosaic, as th
 others: its development): the op runs once as a warm-up (model load), once on a small preview (the
 measurement the cost book keeps, :mod:`app.core.pipeline.costs`), then the book's s/MP predicts the time
 on a preview of twice the side (4x the pixels), which is then timed. The ratio real/predicted should be in
-[0.5, 2]. The machine is shared: both timings come from the same minute of load.
+[0.5, 2] for runs of at least 0.5 s (shorter ones are dominated by scheduling on a shared CPU and are
+printed but not judged). The machine is shared: both timings come from the same minute of load.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ RAW = ROOT.parent / "shared/datasets/raw/bayer/debian-rawtran-doc_Canon_EOS_30D_
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ops", default="exposure,unsharp,nlm,denoise")
+    p.add_argument("--ops", default="exposure,unsharp,nlm_denoise,denoise")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--side", type=int, default=500, help="long side of the measuring preview")
     args = p.parse_args(argv)
@@ -62,9 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         predicted = cost.s_per_mp * mp
         real, _ = run(2 * args.side)
         ratio = real / predicted
-        worst = max(worst, ratio, 1 / ratio)
+        judged = max(real, predicted) >= 0.5  # below that, scheduling on a shared CPU dominates
+        if judged:
+            worst = max(worst, ratio, 1 / ratio)
         print(f"{op_id:10s} {cost.s_per_mp:13.3g} {mp:6.2f} {predicted:11.2f} {real:7.2f} {ratio:9.2f}"
-              f"  ({cost.source})")
+              f"  ({cost.source}{'' if judged else '; too short to judge'})")
     print(f"worst factor {worst:.2f}: {'within 2x' if worst <= 2 else 'NOT within 2x'}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared machine)")
     return 0
