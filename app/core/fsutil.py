@@ -21,13 +21,14 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+def atomic_writer(path: str | os.PathLike[str], *, fsync: bool = True) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path`` for binary writing; on success fsync and ``os.replace``.
 
     Readers never see half a file, and a crash leaves the old file or the new one. On an exception
     the temporary file is removed and ``path`` is untouched. The result gets the permissions a plain
     ``open()`` would give (mkstemp's 0600 would make shipped model files and shared recipes unreadable
-    to other users once installed).
+    to other users once installed). ``fsync=False`` skips the flush to disk (caches that may be lost
+    in a power cut but must not stall the caller; the rename still keeps readers from half a file).
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -36,7 +37,8 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -44,9 +46,9 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         raise
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
+def atomic_write(path: str | os.PathLike[str], data: bytes | str, *, fsync: bool = True) -> Path:
     """Write ``data`` (str is UTF-8 encoded) to ``path`` through :func:`atomic_writer`."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    with atomic_writer(path) as fh:
+    with atomic_writer(path, fsync=fsync) as fh:
         fh.write(raw)
     return Path(path)

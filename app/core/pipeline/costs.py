@@ -67,7 +67,8 @@ class CostBook:
             self._data[key] = {"s_per_mp": value, "runs": runs}
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(self.path, json.dumps(self._data, indent=1, sort_keys=True))
+                # No fsync: this runs after every render on the worker thread, and a lost cache costs nothing.
+                atomic_write(self.path, json.dumps(self._data, indent=1, sort_keys=True), fsync=False)
             except OSError:
                 pass  # a read-only cache costs only the persistence
 
