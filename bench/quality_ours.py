@@ -26,7 +26,8 @@ EXPECTED_OPS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "deno
 #: registered ops whose id contains one of these words are run on the task
 KEYWORDS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
             "lowlight": ("lowlight", "exposure"),
-            "deblur": ("deblur", "unsharp", "sharpen"), "deblur-shake": ("deblur", "unsharp", "sharpen"),
+            "deblur": ("deblur", "unsharp", "sharpen", "shake", "defocus"),
+            "deblur-shake": ("deblur", "unsharp", "sharpen", "shake", "defocus"),
             "dejpeg": ("dejpeg",), "dejpeg-q95": ("dejpeg",)}
 #: Auto steps kept per task: a task's reference fixes everything else (a dark PolyU scene stays dark
 #: in its reference, so brightening it is right for a user and wrong for this PSNR). Denoising is

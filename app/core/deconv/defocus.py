@@ -11,6 +11,8 @@ where focus varies across the frame.
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
 
@@ -94,7 +96,8 @@ def defocus_map(gray: np.ndarray, shape: str = "disk", cell: int = 64) -> np.nda
     while np.isnan(grid).any():
         pad = np.pad(grid, 1, constant_values=np.nan)
         nb = np.stack([pad[:-2, 1:-1], pad[2:, 1:-1], pad[1:-1, :-2], pad[1:-1, 2:]])
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # all-empty neighbourhoods stay NaN until a later pass
+            warnings.simplefilter("ignore", RuntimeWarning)
             fill = np.nanmean(nb, axis=0)
         grid = np.where(np.isnan(grid), fill, grid)
     return cv2.medianBlur(grid.astype(np.float32), 3) if min(grid.shape) >= 3 else grid.astype(np.float32)
