@@ -151,12 +151,14 @@ def write_dngs(src: Path, outdir: Path, denoise: bool) -> dict:
     """No-op, RAW-denoised and linear DNGs of ``src`` through the app's pipeline; in-process developments."""
     from app.core.io import develop, load_image, save_image
     from app.core.pipeline import Pipeline, Step
+    from app.core.workflow.export import with_measured_noise
 
     image = load_image(src, raw_as="bayer")
     made = {"noop": save_image(image, outdir / f"{src.stem}.noop.dng", format="dng", overwrite=True)}
     if denoise:
         t = time.time()
         den = Pipeline().run(image, [Step.make("denoise")], use_cache=False, develop=False)
+        den = with_measured_noise(image, den)  # what the app's export does: NoiseProfile of the result
         made["denoise_s"] = time.time() - t
         made["denoise"] = save_image(den, outdir / f"{src.stem}.denoise.dng", format="dng", overwrite=True)
         dev = develop(den, auto_bright=False).data

@@ -9,7 +9,7 @@ Two kinds (:func:`dng_kind` says which an image gets):
   mosaic equals the source's bit for bit. ActiveArea and DefaultCrop, CFA pattern, per-position black
   levels, white level, orientation, colour and white balance tags follow the source
   (:mod:`dng_tags`), and a NoiseProfile describes the noise *in the written mosaic*: the source's own
-  when nothing changed, else measured on the result with the RAW denoiser's noise fit.
+  when nothing changed, else the one the workflow measured on the result (io does not import ops).
 * **Linear DNG** (PhotometricInterpretation LinearRaw) of a developed image from a RAW (a recipe with
   sRGB ops, or a non-Bayer RAW): the sRGB result taken back to linear, then to the source's
   un-white-balanced camera space through the inverse of the matrix and multipliers LibRaw developed it
@@ -98,14 +98,15 @@ def _sensor_array(image: Image) -> tuple[np.ndarray, dict]:
 
 
 def _noise_profile(image: Image, changed: int) -> tuple[tuple[float, float], ...] | None:
-    """The noise in the written mosaic: the source's profile if untouched, else measured on the result."""
-    if not changed and image.raw is not None and image.raw.noise_profile:
-        return image.raw.noise_profile
-    from app.core.isp.mosaic import pack_rggb_np
-    from app.core.ops.denoise_noise import estimate_raw_noise
-
-    est = estimate_raw_noise(pack_rggb_np(image.data))
-    return None if est is None else ((float(np.mean(est.shot)), float(np.mean(est.read))),)
+    """The noise of the written mosaic: ``image.raw.noise_profile`` (the source's, or what the caller
+    measured after its ops, see :func:`app.core.workflow.export.with_measured_noise`). A changed mosaic
+    still carrying the source's own profile gets none: that would describe noise that was removed."""
+    info = image.raw
+    if info is None or not info.noise_profile:
+        return None
+    if changed and info.extra.get("noise_profile_of") != "result":
+        return None
+    return info.noise_profile
 
 
 def _cfa(image: Image, source: dict[int, Entry]) -> tuple[np.ndarray, list[Entry], str]:

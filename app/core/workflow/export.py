@@ -95,6 +95,25 @@ def dng_kind_for(source: Image, steps: Sequence[Step]) -> str:
     return kind
 
 
+def with_measured_noise(source: Image, result: Image) -> Image:
+    """``result`` (a processed mosaic) with the noise measured on it as its RAW noise profile, so its DNG's
+    NoiseProfile describes the noise left after the ops (the RAW denoiser's own fit; none when too few flat
+    areas). An unprocessed mosaic keeps the source's profile."""
+    import dataclasses
+
+    from app.core.image import ColorSpace
+    from app.core.isp.mosaic import pack_rggb_np
+    from app.core.ops.denoise_noise import estimate_raw_noise
+
+    if result is source or result.space is not ColorSpace.BAYER or result.raw is None:
+        return result
+    est = estimate_raw_noise(pack_rggb_np(result.data))
+    profile = None if est is None else ((sum(est.shot) / 4, sum(est.read) / 4),)
+    extra = {**result.raw.extra, "noise_profile_of": "result"}
+    raw = dataclasses.replace(result.raw, noise_profile=profile, extra=extra)
+    return Image(result.data, result.space, result.meta, raw)
+
+
 def export_image(source: Image, steps: Sequence[Step], out: Path, opts: ExportOptions, ctx: RunContext,
                  *, protect: Sequence[str | os.PathLike[str]] = ()) -> Path:
     """Render ``source`` at full resolution and save it to ``out``; returns the written path.
@@ -106,6 +125,8 @@ def export_image(source: Image, steps: Sequence[Step], out: Path, opts: ExportOp
     dng = opts.format == "dng"
     kind = dng_kind_for(source, steps) if dng else ""
     result = render_full(source, steps, ctx.sub(0.0, 0.95), develop=not dng)
+    if dng:
+        result = with_measured_noise(source, result)
     ctx.check_cancelled()
     ctx.progress(0.96, f"Saving {out.name}")
     path = save_image(result, out, format=opts.format, quality=opts.quality, overwrite=opts.overwrite,

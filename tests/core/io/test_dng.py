@@ -78,7 +78,7 @@ def test_noop_cfa_dng_reads_back_as_the_source(bayer: Path, tmp_path: Path, name
         assert bytes(tags["DNGVersion"].value) == b"\x01\x04\x00\x00"
         assert tags["PhotometricInterpretation"].value == 32803
         assert tags["Compression"].value == 7 and tf.pages[0].is_tiled  # lossless-JPEG tiles
-        assert "NoiseProfile" in tags and all(v >= 0 for v in tags["NoiseProfile"].value)
+        assert "NoiseProfile" not in tags  # the source has none and nothing changed: none is made up
 
 
 @pytest.mark.parametrize("shape", [(64, 64), (32, 48, 3)])
@@ -113,6 +113,22 @@ def test_changed_samples_are_written_in_sensor_units(bayer: Path, tmp_path: Path
     assert np.all(vb[100:110, 200:210] == round(0.5 * (15000 - 2056) + 2056))
     vb[100:110, 200:210] = va[100:110, 200:210]
     assert np.array_equal(va, vb)  # everything else bit-exact
+
+
+def test_noise_profile_describes_the_noise_of_the_written_mosaic(bayer: Path, tmp_path: Path) -> None:
+    from app.core.workflow.export import with_measured_noise
+
+    image = load_image(bayer / ML)
+    noisy = load_image(bayer / ML)
+    rng = np.random.default_rng(0)
+    noisy.data[:] = np.clip(noisy.data + rng.normal(0, 0.02, noisy.data.shape).astype(np.float32), 0, 1)
+    out = save_image(with_measured_noise(image, noisy), tmp_path / "x.dng", format="dng")
+    with tifffile.TiffFile(out) as tf:
+        shot, read = tf.pages[0].tags["NoiseProfile"].value
+    assert 0.5 * 0.02**2 < read + 0.1 * shot < 2 * 0.02**2  # ~ the added variance (plus the sensor's own)
+    plain = save_image(load_image(bayer / ML), tmp_path / "y.dng", format="dng")  # unchanged: no profile
+    with tifffile.TiffFile(plain) as tf:
+        assert "NoiseProfile" not in tf.pages[0].tags
 
 
 def test_sRGB_op_gives_a_linear_dng_that_develops_like_the_result(bayer: Path, tmp_path: Path) -> None:
