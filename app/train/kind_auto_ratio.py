@@ -11,6 +11,10 @@ pairs: darkest frame vs luma-115 frame) then report how far the rule lands from 
   (``2 ** ev_to_mid``, ``app.core.metrics.recipe_auto``) for comparison;
 - exposure error (when all three nets are trained): the op's output mean luma vs the reference's, in stops.
 
+The op's rule then bends the fit with a knee (``lowlight_stages.AUTO_KNEE``: a photo within a stop of the
+key keeps ratio 1, from two stops under it gets the fit): the last lines check it on normal photos, the
+clean validation photos and the wallpapers (centre 512 px), where the ratio should be 1.
+
 Needs the exported ``kind_decomposition`` weights. ``--write`` stores the fitted constants in
 ``lowlight_stages.py``.
 """
@@ -122,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     val = measure(illum, val_pairs(splits.items("sice", "val")))
     auto = np.array([st.auto_ratio(r["g"]) for r in val])
     ref = np.array([r["alpha"] for r in val])
+    fitted = np.array([min(st.fitted_ratio(r["g"]), st.RATIO_RANGE[1]) for r in val])
     print(f"validation ({len(val)} scenes), |log2(alpha_auto / alpha_ref)| in stops: {_stops(np.log2(auto / ref))}")
+    print(f"  the fit without the knee: {_stops(np.log2(fitted / ref))}")
     from app.core.metrics.analysis import analyze_array
     from app.core.metrics.recipe_auto import MAX_LOWLIGHT_RATIO
 
@@ -141,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
               f"signed mean {np.mean(errs):+.2f}")
     else:
         print(f"  (op output exposure not measured: {why})")
+    normal = _normal_photos()
+    ratios = np.array([st.auto_ratio(_gmean(illum(x))) for _, x in normal])
+    print(f"normal photos ({len(normal)}): ratio 1 on {np.mean(ratios == 1.0) * 100:.0f} %, "
+          f"above 1: " + (", ".join(f"{n} x{r:.2f}" for (n, _), r in zip(normal, ratios) if r > 1) or "none"))
     if args.write and not args.check:
         path = Path(st.__file__)
         text = path.read_text()
@@ -149,6 +159,29 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(text)
         print(f"wrote K, p to {path}")
     return 0
+
+
+def _normal_photos() -> list[tuple[str, np.ndarray]]:
+    """Clean validation photos (no wallpapers) and all wallpaper photos, centre 512 px."""
+    from app.train.sources import SOURCES, wallpaper_root
+
+    sp = load_splits()
+    paths = [(f"{n}/{it.key}", it.paths[0]) for n, src in SOURCES.items()
+             if src.kind == "clean" and n != "wallpapers" and n in sp.data["sources"] for it in sp.items(n, "val")]
+    paths += [(f"wallpapers/{p.parent.name}/{p.stem}", p) for p in sorted(wallpaper_root().glob("*/*.jpg"))]
+    out = []
+    for name, path in paths:
+        x = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if x is None:  # e.g. a WebP this OpenCV cannot read
+            from PIL import Image as PILImage
+
+            with PILImage.open(path) as im:
+                x = np.asarray(im.convert("RGB"))[..., ::-1]
+        h, w = x.shape[:2]
+        y0, x0 = max(0, (h - 512) // 2), max(0, (w - 512) // 2)
+        crop = cv2.cvtColor(x[y0:y0 + 512, x0:x0 + 512], cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+        out.append((name, np.ascontiguousarray(crop)))
+    return out
 
 
 def _img(x: np.ndarray):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -99,27 +100,58 @@ def test_ratio_change_reruns_only_adjust_and_fuse(kind_models, photo):
 
 
 def test_stages_match_an_independent_computation(kind_models, photo):
-    """decompose -> adjust net forward -> R * L', recomputed here from the loaded modules."""
+    """The fused output recomputed here from the loaded modules' forward passes and the formula."""
+    from app.core.color import linear_to_srgb, srgb_to_linear
+
     params = LowlightParams(ratio=3.0, auto_ratio=False, denoise_reflectance=False)
     out = LowlightOp().run(photo, params, RunContext()).data
     x = torch.from_numpy(photo.data.transpose(2, 0, 1).copy())[None]
     with torch.inference_mode():
         d = load_model(st.DECOMPOSITION_ID, "cpu").module(x)
-        l_adj = load_model(st.ADJUSTMENT_ID, "cpu").module(d[:, 3:], 3.0)
-        want = (d[:, :3] * l_adj).clamp(0, 1)[0].permute(1, 2, 0).numpy()
+        adjust = load_model(st.ADJUSTMENT_ID, "cpu").module
+        l_adj, l_one = adjust(d[:, 3:], 3.0)[0, 0].numpy(), adjust(d[:, 3:], 1.0)[0, 0].numpy()
+        kind = (d[:, :3] * torch.from_numpy(l_adj)).clamp(0, 1)[0].permute(1, 2, 0).numpy()
+    gain = l_adj / np.maximum(l_one, 1e-3)
+    w = np.clip(np.minimum(np.log2(gain), params.strength), 0, None)
+    y709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
+    lin = srgb_to_linear(photo.data)
+    y = srgb_to_linear(np.clip(photo.data * gain[..., None], 0, 1)) @ y709
+    y = y + w * (srgb_to_linear(kind) @ y709 - y)
+    ly = lin @ y709
+    chroma = lin / np.maximum(ly, 1e-4)[..., None]
+    smooth = cv2.GaussianBlur(lin, (0, 0), st.COLOUR_SIGMA) / np.maximum(
+        cv2.GaussianBlur(ly, (0, 0), st.COLOUR_SIGMA), 1e-4)[..., None]
+    chroma = chroma + w[..., None] * (smooth - chroma)
+    want = linear_to_srgb(np.clip(chroma * y[..., None], 0, 1))
     np.testing.assert_allclose(out, want, atol=2e-4)
 
 
-def test_strength_blends_raw_and_restored_reflectance(kind_models, photo):
-    op, ctx = LowlightOp(), RunContext()
-    full = dict(ratio=2.0, auto_ratio=False)
-    state = st.adjust(st.restore(st.decompose(photo, None, ctx), LowlightParams(**full), ctx),
-                      LowlightParams(**full), ctx)
-    half = st.fuse(state, LowlightParams(**full, strength=0.5), ctx).data
-    r = 0.5 * (state["R_low"] + state["R"])
-    np.testing.assert_allclose(half, np.clip(r * state["L_adj"][..., None], 0, 1), atol=1e-6)
-    assert not np.allclose(state["R"], state["R_low"])  # restoration ran and changed R
-    assert op.run(photo, LowlightParams(**full), ctx).data.shape == photo.data.shape
+def test_ratio_one_returns_the_input_and_reports_the_ratio(kind_models, photo):
+    out = LowlightOp().run(photo, LowlightParams(ratio=1.0, auto_ratio=False), RunContext())
+    np.testing.assert_allclose(out.data, photo.data, atol=1e-4)
+    assert out.meta.extra["lowlight"] == {"ratio": 1.0, "auto": False}
+    auto = LowlightOp().run(photo, LowlightParams(), RunContext())
+    assert auto.meta.extra["lowlight"]["auto"] and auto.meta.extra["lowlight"]["ratio"] >= 1.0
+    assert "lowlight" not in photo.meta.extra  # the input's metadata is not touched
+
+
+def test_strength_zero_is_the_input_times_the_gain_with_its_colour(kind_models, photo):
+    """Without the restoration's luminance the output is the input brightened per pixel: same chromaticity."""
+    from app.core.color import srgb_to_linear
+
+    ctx = RunContext()
+    p = LowlightParams(ratio=2.0, auto_ratio=False)
+    state = st.adjust(st.restore(st.decompose(photo, p, ctx), p, ctx), p, ctx)
+    plain = st.fuse(state, dataclasses.replace(p, strength=0.0), ctx).data
+    gain = state["L_adj"] / state["L_one"]
+    # (the input's chromaticity at the gained luminance: equal to the sRGB product up to the curve's toe)
+    np.testing.assert_allclose(plain, np.clip(photo.data * gain[..., None], 0, 1), atol=5e-3)
+    restored = st.fuse(state, p, ctx).data
+    assert not np.allclose(restored, plain, atol=1e-3)  # with strength the restoration changes the luminance
+    lin_in, lin_out = srgb_to_linear(photo.data), srgb_to_linear(plain)
+    ratio_in = lin_in / lin_in.sum(axis=2, keepdims=True)
+    ratio_out = lin_out / lin_out.sum(axis=2, keepdims=True)
+    assert np.abs(ratio_in - ratio_out).max() < 0.02  # the gain keeps each pixel's colour
 
 
 def test_tiled_run_matches_whole_image(kind_models, photo):
@@ -137,6 +169,20 @@ def test_auto_ratio_follows_the_illumination(kind_models, photo):
     assert auto["ratio"] == pytest.approx(st.auto_ratio(state["L_gmean"]))
     assert st.RATIO_RANGE[0] <= auto["ratio"] <= st.RATIO_RANGE[1]
     assert st.auto_ratio(1e-3) == st.RATIO_RANGE[1] and st.auto_ratio(1.0) <= st.auto_ratio(0.1)
+
+
+def test_auto_ratio_leaves_a_normal_exposure_alone():
+    """1 at and above the key and within a stop below it; monotone and continuous across the knee."""
+    key = st.AUTO_KEY
+    assert st.auto_ratio(key) == 1.0 and st.auto_ratio(0.95) == 1.0  # bright photos are not darkened
+    one_stop = key / 2 ** (st.AUTO_KNEE[0] / st.AUTO_POWER)  # where the fitted rule asks for one stop
+    assert st.auto_ratio(one_stop * 1.01) == 1.0
+    g = np.geomspace(1e-3, 1.0, 400)
+    r = np.array([st.auto_ratio(v) for v in g])
+    assert np.all(np.diff(r) <= 1e-9) and r.min() == 1.0 and r.max() == st.RATIO_RANGE[1]
+    assert np.abs(np.diff(np.log2(r))).max() < 0.1  # no jump at either knee
+    two_stops = key / 2 ** (st.AUTO_KNEE[1] / st.AUTO_POWER)
+    assert st.auto_ratio(two_stops / 1.01) == pytest.approx(st.fitted_ratio(two_stops / 1.01))
 
 
 def test_progress_and_cancellation(kind_models, photo):

@@ -12,6 +12,7 @@ import pytest
 
 from app.core.context import RunContext
 from app.core.image import Image
+from app.core.metrics.colour import colour_stats
 from app.core.metrics.psnr import psnr
 from app.core.ops.lowlight import LowlightParams
 from app.core.ops.registry import get_op
@@ -52,13 +53,49 @@ def val_pairs() -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def test_brightness_increases_with_ratio(op, val_pairs):
-    dark = Image(val_pairs[0][0])
+@pytest.fixture(scope="module")
+def clean_photos() -> list[np.ndarray]:
+    """Well-exposed clean validation photos (centre 384 px), a few sources."""
+    from app.train.splits import load_splits
+
+    sp = load_splits()
+    out = []
+    for source in ("sunhays80", "live1", "urban100"):
+        for it in sorted(sp.items(source, "val"), key=lambda it: it.key)[:2]:
+            img = _read(it.paths[0])
+            h, w = img.shape[:2]
+            out.append(img[(h - 384) // 2:(h + 384) // 2, (w - 384) // 2:(w + 384) // 2] if min(h, w) > 384 else img)
+    assert out, "no clean validation photos"
+    return out
+
+
+@pytest.mark.parametrize("which", ["dark", "normal"])
+def test_brightness_increases_with_ratio(op, val_pairs, clean_photos, which):
+    """Every step of the slider brightens (the 4.3-5.5 range once made the image darker)."""
+    img = Image(val_pairs[0][0] if which == "dark" else clean_photos[0])
     pipe = Pipeline()
-    means = [float(pipe.run(dark, [Step("lowlight", LowlightParams(ratio=r, auto_ratio=False))]).data.mean())
-             for r in (0.5, 1.0, 2.0, 4.0, 8.0)]
+    ratios = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 4.3, 4.9, 5.5, 6.5, 8.0)
+    means = [float(pipe.run(img, [Step("lowlight", LowlightParams(ratio=r, auto_ratio=False))]).data.mean())
+             for r in ratios]
     assert all(b > a for a, b in zip(means, means[1:])), means
     assert pipe.cache.misses["lowlight.decompose"] == 1  # the sweep reused one decomposition
+
+
+def test_normal_photo_is_left_alone_by_the_automatic_ratio(op, clean_photos):
+    """Issue 20: low light on a well-exposed photo kept 17.6 dB of it and 42 % of its chroma."""
+    for img in clean_photos:
+        out = op.run(Image(img), LowlightParams(), RunContext(device="cpu"))
+        assert out.meta.extra["lowlight"]["ratio"] == pytest.approx(1.0)
+        assert psnr(out.data, img) >= 30.0
+        assert colour_stats(out.data, img)["chroma_ratio"] >= 0.95
+
+
+def test_brightening_a_normal_photo_keeps_its_colour(op, clean_photos):
+    """Set by hand to x2, a normal photo gets brighter, not greyer."""
+    for img in clean_photos[:3]:
+        out = op.run(Image(img), LowlightParams(ratio=2.0, auto_ratio=False), RunContext(device="cpu")).data
+        assert out.mean() > img.mean() * 1.1
+        assert colour_stats(out, img)["chroma_ratio"] >= 0.95
 
 
 def test_auto_ratio_beats_the_dark_input(op, val_pairs):
@@ -67,6 +104,20 @@ def test_auto_ratio_beats_the_dark_input(op, val_pairs):
         out = op.run(Image(dark), LowlightParams(), RunContext(device="cpu")).data
         gains.append(psnr(out, ref) - psnr(dark, ref))
     assert np.mean(gains) > 3.0, gains
+
+
+def test_auto_ratio_keeps_the_colour_of_dark_frames(op, val_pairs):
+    """Brightened dark frames have their reference's chroma (KinD's own product kept 0.83 of it), compared
+    at the reference's exposure (the darkest frame stays darker than its reference even at x8)."""
+    from app.core.color import linear_to_srgb, srgb_to_linear
+
+    ratios = []
+    for dark, ref in val_pairs:
+        out = srgb_to_linear(op.run(Image(dark), LowlightParams(), RunContext(device="cpu")).data)
+        gain = srgb_to_linear(ref).mean() / max(out.mean(), 1e-6)
+        matched = linear_to_srgb(np.clip(out * gain, 0, 1))
+        ratios.append(colour_stats(matched, ref)["chroma_ratio"])
+    assert np.mean(ratios) >= 0.9, ratios
 
 
 def test_ratio_one_keeps_the_exposure(op, val_pairs):

@@ -1,15 +1,18 @@
 """Low-light enhancement, KinD style (Zhang et al. 2019), as four cached pipeline stages.
 
 decompose (photo -> reflectance R, illumination L) -> restore (clean R, guided by L) -> adjust (L to the
-requested ratio) -> fuse (R x L'). Each stage declares the params it reads, so the pipeline's cache
-keeps decompose and restore while only the ratio moves: a slider move reruns adjust + fuse, a few
-element-wise passes at preview resolution. Stage code: :mod:`app.core.ops.lowlight_stages`.
+requested ratio) -> fuse (the input brightened by the gain L' / L, its luminance partly from the
+restored R x L' where the gain amplifies noise, its colour the input's: see ``lowlight_stages.fuse``).
+Each stage declares the params it reads, so the pipeline's cache keeps decompose and restore while only
+the ratio moves: a slider move reruns adjust + fuse, a few element-wise passes at preview resolution. Stage code: :mod:`app.core.ops.lowlight_stages`.
 
 The ratio is KinD's ``alpha = mean(L_target / L_source)`` (> 1 brightens). With ``auto_ratio`` on it
 is chosen from the photo's exposure: ``alpha = (AUTO_KEY / gmean(L)) ** AUTO_POWER`` with ``gmean(L)``
 the geometric mean of the decomposed illumination, constants fitted on the SICE training scenes (see
-``lowlight_stages.AUTO_KEY``). Setting the ratio turns ``auto_ratio`` off: the GUI slider does, and so
-does a ratio given alone on the CLI (``--op lowlight:ratio=3``) or in a proposed recipe (``make_params``).
+``lowlight_stages.AUTO_KEY``), with a knee that leaves a photo within a stop of normal alone
+(``lowlight_stages.auto_ratio``). The ratio used is in the result's ``meta.extra["lowlight"]``.
+Setting the ratio turns ``auto_ratio`` off: the GUI slider does, and so does a ratio given alone on the
+CLI (``--op lowlight:ratio=3``) or in a proposed recipe (``make_params``).
 
 Without trained weights for all three nets the op is unavailable (with the reason), never faked.
 """
@@ -28,7 +31,7 @@ from app.core.ops.refine import HELP, REFINERS
 
 @dataclass(frozen=True)
 class LowlightParams:
-    VERSION = 1
+    VERSION = 2  # 2: the output is the input brightened by a gain (colour kept), not KinD's R x L'
     ratio: float = param(2.0, label="Illumination ratio", min=st.RATIO_RANGE[0], max=st.RATIO_RANGE[1],
                          step=0.05, help="KinD's alpha: mean brightening of the illumination (>1 brightens); "
                                          "used when automatic is off")
@@ -36,8 +39,9 @@ class LowlightParams:
                              help="Choose the ratio from the photo's exposure (geometric mean of its illumination)")
     denoise_reflectance: bool = param(True, label="Denoise reflectance",
                                       help="Restore the reflectance (noise, colour casts hidden in the dark)")
-    strength: float = param(1.0, label="Restoration strength", min=0.0, max=1.0, step=0.05,
-                            help="How much of the restored reflectance replaces the raw one")
+    strength: float = param(0.7, label="Restoration strength", min=0.0, max=1.0, step=0.05,
+                            help="How much of the restoration net's luminance replaces the brightened "
+                                 "input's, where a pixel is brightened by a stop or more (less below)")
     refine: bool = param(False, label="Refine (PTG)",
                          help=HELP + "; the ratio slider then also reruns the refiner")
 

@@ -4,11 +4,15 @@ States passed between stages are plain dicts (never mutated: each stage returns 
 the pipeline cache keeps the previous state for the next slider move):
 
 - ``decompose``: ``image``, ``R_low`` ``(H, W, 3)``, ``L`` and ``logit`` (``logit(L)``, reused by every
-  ratio) as ``(1, 1, H, W)`` tensors, ``L_grid`` (``L`` averaged on the adjustment net's coarse grid)
-  and ``L_gmean`` (geometric mean of ``L``: the exposure measure of the automatic ratio).
+  ratio) as ``(1, 1, H, W)`` tensors, ``L_grid`` (``L`` averaged on the adjustment net's coarse grid),
+  ``L_gmean`` (geometric mean of ``L``: the exposure measure of the automatic ratio), ``L_one`` (``L``
+  adjusted at ratio 1, the gain's denominator) and the input's colour (:func:`_colour`).
 - ``restore``: adds ``R`` (restored reflectance; ``R_low`` itself when restoration is off).
 - ``adjust``: adds ``L_adj`` ``(H, W)`` and ``ratio`` (the one used, automatic or not).
-- ``fuse``: the output image ``R_mix * L_adj`` with ``R_mix = R_low + strength * (R - R_low)``.
+- ``fuse``: the output, formed in linear light (:func:`fuse`): the input brightened by the per-pixel gain
+  ``g = L_adj / L_one``, its luminance blended towards KinD's ``R * L_adj`` by ``w = min(strength,
+  log2 g)``, its chromaticity the input's (smoothed by the same weight). KinD's own product ``R * L_adj``
+  re-invented the colours and greyed them (``docs/lowlight.md``, ablation).
 - with ``refine`` on, ``fuse_keep`` returns ``{"image", "fused"}`` and ``refine`` the PTG refinement of
   ``fused`` given the input ``image`` (:mod:`app.core.ops.refine`).
 
@@ -20,10 +24,12 @@ per pixel, so a ratio change costs a few element-wise passes at the working reso
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app.core.color import linear_to_srgb, srgb_to_linear
 from app.core.context import RunContext
 from app.core.image import Image
 
@@ -46,10 +52,33 @@ AUTO_POWER = 0.9148
 _LOGIT_EPS = 1e-4  # as IlluminationAdjustNet.apply_curve
 
 
+#: The fitted rule asks for ``s = log2 alpha`` stops. A photo within ``AUTO_KNEE[0]`` stop of the key is a
+#: plausible exposure (a photographer's bracket, a low-key or evening scene) and is left alone; from
+#: ``AUTO_KNEE[1]`` stops on it is an underexposure, corrected fully; in between the correction ramps up
+#: linearly (continuous and monotone). The auto ratio never darkens (>= 1): that is not this op's job.
+AUTO_KNEE = (1.0, 2.0)
+#: where the restoration net gets its full weight: at one stop of gain (``w = min(strength, log2 g)``)
+_FULL_WEIGHT_STOPS = 1.0
+#: Gaussian sigma (px) of the chromaticity used where the gain amplifies the dark parts' colour noise
+COLOUR_SIGMA = 3.0
+_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 / sRGB primaries, linear light
+
+
+def fitted_ratio(l_gmean: float) -> float:
+    """SICE's fitted ratio ``(AUTO_KEY / gmean(L)) ** AUTO_POWER`` (unclamped): what a dark frame needs."""
+    return float((AUTO_KEY / max(float(l_gmean), 1e-4)) ** AUTO_POWER)
+
+
 def auto_ratio(l_gmean: float) -> float:
-    """The automatic illumination ratio for an illumination map of geometric mean ``l_gmean``."""
-    alpha = (AUTO_KEY / max(float(l_gmean), 1e-4)) ** AUTO_POWER
-    return float(min(max(alpha, RATIO_RANGE[0]), RATIO_RANGE[1]))
+    """The automatic illumination ratio for an illumination map of geometric mean ``l_gmean``.
+
+    1 for a normally exposed photo (or a plausible low-key one), the fitted SICE rule for a clearly
+    underexposed one (see ``AUTO_KNEE``), clamped to ``[1, RATIO_RANGE[1]]``.
+    """
+    s = float(np.log2(fitted_ratio(l_gmean)))
+    a, b = AUTO_KNEE
+    s = 0.0 if s <= a else s if s >= b else (s - a) * b / (b - a)
+    return float(min(max(2.0 ** s, 1.0), RATIO_RANGE[1]))
 
 
 def _load(model_id: str, ctx: RunContext, device: str | None = None):
@@ -77,12 +106,34 @@ def decompose(image: Image, params: Any, ctx: RunContext) -> dict[str, Any]:
     padded = F.pad(light, (0, (-w) % scale, 0, (-h) % scale), mode="replicate")
     grid = F.avg_pool2d(padded, scale) if scale > 1 else padded
     gmean = float(torch.exp(torch.log(light.clamp(min=1e-3)).mean()))
+    state = {"image": image, "R_low": np.ascontiguousarray(out[..., :3]), "L": light,
+             "logit": torch.logit(light, eps=_LOGIT_EPS), "L_grid": grid, "L_gmean": gmean,
+             # The adjustment module rides along in the state: a slider move then skips the registry's
+             # manifest look-up and file check (the weight hash is already part of every cache key).
+             "adjust_net": adjust_net}
+    with torch.inference_mode():
+        # The net at ratio 1 is close to, not exactly, the identity: dividing by it makes ratio 1 return
+        # the input exactly (the gain is 1 everywhere).
+        state["L_one"] = np.maximum(_adjusted(state, 1.0), 1e-3)
+    state.update(_colour(rgb))
     ctx.progress(1.0, "decomposed")
-    # The adjustment module rides along in the state: a slider move then skips the registry's
-    # manifest look-up and file check (the weight hash is already part of every stage's cache key).
-    return {"image": image, "R_low": np.ascontiguousarray(out[..., :3]), "L": light,
-            "logit": torch.logit(light, eps=_LOGIT_EPS), "L_grid": grid, "L_gmean": gmean,
-            "adjust_net": adjust_net}
+    return state
+
+
+def _colour(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """The input in linear light, its luminance and its chromaticity ``rgb_lin / Y`` (raw and smoothed).
+
+    Chromaticity does not change under a per-pixel gain, so it is computed once here; the smoothed one
+    replaces it where the gain lifts the dark parts (their colour noise and JPEG chroma blocks).
+    """
+    import cv2
+
+    lin = srgb_to_linear(np.clip(rgb, 0.0, 1.0).astype(np.float32))
+    y = lin @ _LUMA
+    chroma = lin / np.maximum(y, 1e-4)[..., None]
+    blur_y = np.maximum(cv2.GaussianBlur(y, (0, 0), COLOUR_SIGMA), 1e-4)
+    smooth = cv2.GaussianBlur(lin, (0, 0), COLOUR_SIGMA) / blur_y[..., None]
+    return {"rgb": np.ascontiguousarray(rgb, dtype=np.float32), "chroma": chroma, "chroma_smooth": smooth}
 
 
 def restore(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
@@ -102,10 +153,17 @@ def adjust(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any
 
 
 def _adjust(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
+    ratio = auto_ratio(state["L_gmean"]) if params.auto_ratio else float(params.ratio)
+    adjusted = _adjusted(state, ratio)
+    ctx.progress(1.0, f"ratio {ratio:.2f}")
+    return {**state, "L_adj": adjusted, "ratio": ratio}
+
+
+def _adjusted(state: dict[str, Any], ratio: float) -> np.ndarray:
+    """``L`` through the adjustment net's tone curve for ``ratio``, ``(H, W)`` (call in inference mode)."""
     import torch
     import torch.nn.functional as F
 
-    ratio = auto_ratio(state["L_gmean"]) if params.auto_ratio else float(params.ratio)
     net = state["adjust_net"]
     light = state["L"]
     curve = net.curve_params(state["L_grid"].to(net.head.weight.dtype), ratio).float()
@@ -117,28 +175,39 @@ def _adjust(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, An
                               align_corners=False)[..., : light.shape[-2], : light.shape[-1]]
     # apply_curve's sigmoid(a * logit(L) + b), in place: one full-size temporary instead of two.
     adjusted = torch.addcmul(curve[:, 1:], curve[:, :1], state["logit"]).sigmoid_()
-    ctx.progress(1.0, f"ratio {ratio:.2f}")
-    return {**state, "L_adj": adjusted[0, 0].numpy(), "ratio": ratio}
+    return adjusted[0, 0].numpy()
 
 
 def fuse(state: dict[str, Any], params: Any, ctx: RunContext) -> Image:
-    import torch
-    r_low, r = torch.from_numpy(state["R_low"]), torch.from_numpy(state["R"])
-    light = torch.from_numpy(state["L_adj"]).unsqueeze(-1)
-    s = float(params.strength)
-    # No clipping needed: R (sigmoid, clamped by the registry) and L' (sigmoid) are in [0, 1], and so is
-    # the blend of two reflectances. torch broadcasts the (H, W, 1) map several times faster than numpy.
-    if state["R"] is not state["R_low"] and s < 1.0:
-        out = torch.lerp(r_low, r, s).mul_(light).numpy()
-    else:
-        out = torch.mul(r, light).numpy()
+    """Brighten the input by ``g = L_adj / L_one``; let KinD's restoration clean what the gain amplifies.
+
+    In linear light: the luminance is ``lerp(Y(I * g), Y(R * L_adj), w)``, ``w = min(strength, log2 g)``
+    per pixel (0 where the pixel is not brightened, ``strength`` from one stop of gain up), and the
+    colour is the input's chromaticity, ``lerp(raw, smoothed, w)``. So ratio 1 returns the input
+    exactly, and brightening keeps the input's colours instead of KinD's greyer reflectance.
+    """
     image: Image = state["image"]
+    gain = state["L_adj"] / state["L_one"]
+    lifted = np.clip(state["rgb"] * gain[..., None], 0.0, 1.0)
+    y = srgb_to_linear(lifted, out=lifted) @ _LUMA
+    weight = np.minimum(np.log2(np.maximum(gain, 1e-6)) / _FULL_WEIGHT_STOPS, float(params.strength))
+    np.maximum(weight, 0.0, out=weight)
+    chroma = state["chroma"]
+    if weight.any():
+        kind = np.clip(state["R"] * state["L_adj"][..., None], 0.0, 1.0)
+        y += weight * (srgb_to_linear(kind, out=kind) @ _LUMA - y)
+        chroma = chroma + weight[..., None] * (state["chroma_smooth"] - chroma)
+    out = np.clip(chroma * y[..., None], 0.0, 1.0)
+    out = linear_to_srgb(out, out=out)
     if image.channels > 3:  # keep an alpha channel as it was
         out = np.concatenate([out, image.data[..., 3:]], axis=2)
     elif image.channels < 3:  # grey in, grey out (the nets see it as a neutral RGB image)
         out = out.mean(axis=2, keepdims=True)
     ctx.progress(1.0, "fused")
-    return image.with_data(out)
+    # The ratio in use travels with the result: the GUI's slider and card show it while "automatic" is on.
+    info = {"ratio": float(state["ratio"]), "auto": bool(params.auto_ratio)}
+    meta = dataclasses.replace(image.meta, extra={**image.meta.extra, "lowlight": info})
+    return image.with_data(out, meta=meta)
 
 
 def fuse_keep(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:

@@ -73,6 +73,8 @@ class OpsPanel(QWidget):
         self.presets = presets
         self.last_folder = str(Path.home())
         self.cards: dict[str, OpCard] = {}
+        #: values an op chose itself in the last render (lowlight's automatic ratio), by op id
+        self._used: dict[str, dict[str, Any]] = {}
         self._mp: tuple[float | None, float | None] = (None, None)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -159,6 +161,7 @@ class OpsPanel(QWidget):
         """Pass a rendered preview's findings (``meta.extra``) and the picture itself to the cards."""
         for card in self.cards.values():
             card.show_result(extra, image)
+        self.show_used_values(extra)  # e.g. lowlight's automatic ratio, on the slider and the card
 
     def _relayout(self) -> None:
         while self.list_layout.count():
@@ -166,6 +169,7 @@ class OpsPanel(QWidget):
         for step in self.model.steps:
             self.list_layout.addWidget(self.cards[step.op_id])
             self.cards[step.op_id].update_from(step)
+            self._show_used_on_card(step.op_id)
         self.list_layout.addStretch(1)
 
     def _build_prominent(self) -> None:
@@ -198,9 +202,11 @@ class OpsPanel(QWidget):
         step = self.model.step(self.prominent_op)
         name = self.prominent.spec.name
         value = getattr(step.params, name)
-        self.prominent.set_value(value)
         auto = getattr(step.params, f"auto_{name}", False) is True  # the op picks the value per photo
-        shown = "automatic" if auto else f"×{value:g}"
+        used = self._used_value(step, name) if auto else None
+        # While automatic, the slider sits at the value in use, so moving it starts from the picture shown.
+        self.prominent.set_value(value if used is None else used)
+        shown = f"×{value:g}" if not auto else "automatic" if used is None else f"automatic ×{used:.2f}"
         self.prominent_label.setText(f"{self.prominent.spec.label}: {shown}" + ("" if step.enabled else " (off)"))
         # The explanations live in the tooltip: the label must fit a narrow panel.
         self.prominent_label.setToolTip(" ".join(filter(None, (
@@ -210,6 +216,29 @@ class OpsPanel(QWidget):
         self.prominent.setEnabled(ok)
         if not ok:
             self.prominent_label.setText(f"{self.prominent.spec.label} — unavailable: {why}")
+
+    def _used_value(self, step: Any, name: str) -> float | None:
+        value = self._used.get(step.op_id, {}).get(name)
+        return None if value is None or not step.enabled else float(value)
+
+    def show_used_values(self, extra: dict[str, Any]) -> None:
+        """Take what the ops reported in a render's ``meta.extra`` (``{"lowlight": {"ratio": r, "auto": True}}``)
+        and show the automatic values in use on the prominent slider and the cards."""
+        for op_id in self.cards:
+            info = extra.get(op_id)
+            if isinstance(info, dict) and info.get("auto"):
+                self._used[op_id] = info
+            else:
+                self._used.pop(op_id, None)
+            self._show_used_on_card(op_id)
+        self._update_prominent()
+
+    def _show_used_on_card(self, op_id: str) -> None:
+        step = self.model.step(op_id)
+        for name, ctl in self.cards[op_id].controls.items():
+            if getattr(step.params, f"auto_{name}", False) is True:
+                used = self._used_value(step, name)
+                ctl.set_value(getattr(step.params, name) if used is None else used)
 
     # -- model <-> widgets ---------------------------------------------------------------------------
     def _param_edited(self, op_id: str, name: str, value: Any) -> None:
@@ -236,6 +265,7 @@ class OpsPanel(QWidget):
             self._relayout()
         elif op_id in self.cards:
             self.cards[op_id].update_from(self.model.step(op_id))
+            self._show_used_on_card(op_id)
         self._update_prominent()
 
     def refresh_costs(self) -> None:
