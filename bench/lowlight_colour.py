@@ -4,10 +4,10 @@
 
 Data: the clean validation photos (every clean source but the wallpapers), the wallpaper photos (all of
 them, as ``bench/acceptance.py``: 33 of the 37 are in the training split, which ``kind_restoration`` saw
-as clean photos; at ratio 1 its weight in the output is 0) and the SICE pairs of ``bench/quality_data.py`` (darkest frame, luma
-< 50, vs the luma~115 frame; ``--sice-split train`` runs the same on training scenes), centre crops of
-``--side`` px. The nets run once per photo (decompose + restore, the op's own stages); every variant then
-forms the output from the same state:
+as clean photos; at ratio 1 its weight in the output is 0) and the SICE pairs of ``bench/quality_data.py``
+(darkest frame, luma < 50, vs the luma~115 frame; ``--sice-split train`` runs the same on training
+scenes), centre crops of ``--side`` px. The nets run once per photo (decompose + restore, the op's own
+stages); every variant then forms the output from the same state:
 
 * ``KinD R x L'``: the op before issue 20 (KinD's product, the old automatic ratio: the SICE fit clamped
   to [0.5, 8], restoration strength 1);

@@ -110,14 +110,16 @@ def test_stages_match_an_independent_computation(kind_models, photo):
         d = load_model(st.DECOMPOSITION_ID, "cpu").module(x)
         adjust = load_model(st.ADJUSTMENT_ID, "cpu").module
         l_adj, l_one = adjust(d[:, 3:], 3.0)[0, 0].numpy(), adjust(d[:, 3:], 1.0)[0, 0].numpy()
-        kind = (d[:, :3] * torch.from_numpy(l_adj)).clamp(0, 1)[0].permute(1, 2, 0).numpy()
     gain = l_adj / np.maximum(l_one, 1e-3)
     w = np.clip(np.minimum(np.log2(gain), params.strength), 0, None)
     y709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
     lin = srgb_to_linear(photo.data)
-    y = srgb_to_linear(np.clip(photo.data * gain[..., None], 0, 1)) @ y709
-    y = y + w * (srgb_to_linear(kind) @ y709 - y)
     ly = lin @ y709
+    # luminance: the brightened input's and the restoration's (Y(R) * L' in the sRGB encoding), linear blend
+    y_lift = srgb_to_linear(np.clip(linear_to_srgb(ly) * gain, 0, 1))
+    y_kind = srgb_to_linear(linear_to_srgb(srgb_to_linear(d[0, :3].permute(1, 2, 0).numpy()) @ y709) * l_adj)
+    y = y_lift + w * (y_kind - y_lift)
+    # colour: the input's linear chromaticity, smoothed by the weight, at the new luminance
     chroma = lin / np.maximum(ly, 1e-4)[..., None]
     smooth = cv2.GaussianBlur(lin, (0, 0), st.COLOUR_SIGMA) / np.maximum(
         cv2.GaussianBlur(ly, (0, 0), st.COLOUR_SIGMA), 1e-4)[..., None]
@@ -144,7 +146,7 @@ def test_strength_zero_is_the_input_times_the_gain_with_its_colour(kind_models, 
     state = st.adjust(st.restore(st.decompose(photo, p, ctx), p, ctx), p, ctx)
     plain = st.fuse(state, dataclasses.replace(p, strength=0.0), ctx).data
     gain = state["L_adj"] / state["L_one"]
-    # (the input's chromaticity at the gained luminance: equal to the sRGB product up to the curve's toe)
+    # the input's linear chromaticity at the brightened luminance: the sRGB product up to the curve's toe
     np.testing.assert_allclose(plain, np.clip(photo.data * gain[..., None], 0, 1), atol=5e-3)
     restored = st.fuse(state, p, ctx).data
     assert not np.allclose(restored, plain, atol=1e-3)  # with strength the restoration changes the luminance

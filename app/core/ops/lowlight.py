@@ -4,7 +4,8 @@ decompose (photo -> reflectance R, illumination L) -> restore (clean R, guided b
 requested ratio) -> fuse (the input brightened by the gain L' / L, its luminance partly from the
 restored R x L' where the gain amplifies noise, its colour the input's: see ``lowlight_stages.fuse``).
 Each stage declares the params it reads, so the pipeline's cache keeps decompose and restore while only
-the ratio moves: a slider move reruns adjust + fuse, a few element-wise passes at preview resolution. Stage code: :mod:`app.core.ops.lowlight_stages`.
+the ratio moves: a slider move reruns adjust + fuse, a few element-wise passes at preview resolution.
+Stage code: :mod:`app.core.ops.lowlight_stages`.
 
 The ratio is KinD's ``alpha = mean(L_target / L_source)`` (> 1 brightens). With ``auto_ratio`` on it
 is chosen from the photo's exposure: ``alpha = (AUTO_KEY / gmean(L)) ** AUTO_POWER`` with ``gmean(L)``

@@ -7,7 +7,8 @@ the pipeline cache keeps the previous state for the next slider move):
   ratio) as ``(1, 1, H, W)`` tensors, ``L_grid`` (``L`` averaged on the adjustment net's coarse grid),
   ``L_gmean`` (geometric mean of ``L``: the exposure measure of the automatic ratio), ``L_one`` (``L``
   adjusted at ratio 1, the gain's denominator) and the input's colour (:func:`_colour`).
-- ``restore``: adds ``R`` (restored reflectance; ``R_low`` itself when restoration is off).
+- ``restore``: adds ``R`` (restored reflectance; ``R_low`` itself when restoration is off) and its
+  encoded luminance ``R_Y_enc``.
 - ``adjust``: adds ``L_adj`` ``(H, W)`` and ``ratio`` (the one used, automatic or not).
 - ``fuse``: the output, formed in linear light (:func:`fuse`): the input brightened by the per-pixel gain
   ``g = L_adj / L_one``, its luminance blended towards KinD's ``R * L_adj`` by ``w = min(strength,
@@ -121,10 +122,11 @@ def decompose(image: Image, params: Any, ctx: RunContext) -> dict[str, Any]:
 
 
 def _colour(rgb: np.ndarray) -> dict[str, np.ndarray]:
-    """The input in linear light, its luminance and its chromaticity ``rgb_lin / Y`` (raw and smoothed).
-
-    Chromaticity does not change under a per-pixel gain, so it is computed once here; the smoothed one
-    replaces it where the gain lifts the dark parts (their colour noise and JPEG chroma blocks).
+    """What fuse needs of the input, computed once: ``Y_enc`` (its linear luminance, sRGB-encoded: a gain
+    on the encoded pixels is a gain on it) and its linear chromaticity ``rgb_lin / Y``, raw and
+    Gaussian-smoothed. A per-pixel gain keeps chromaticity; the smoothed one replaces the raw one where
+    the gain lifts the dark parts (their colour noise and JPEG chroma blocks). Chromaticity must stay
+    linear: scaling *encoded* values would turn the shadows' toe into oversaturated colour (ablation).
     """
     import cv2
 
@@ -133,16 +135,21 @@ def _colour(rgb: np.ndarray) -> dict[str, np.ndarray]:
     chroma = lin / np.maximum(y, 1e-4)[..., None]
     blur_y = np.maximum(cv2.GaussianBlur(y, (0, 0), COLOUR_SIGMA), 1e-4)
     smooth = cv2.GaussianBlur(lin, (0, 0), COLOUR_SIGMA) / blur_y[..., None]
-    return {"rgb": np.ascontiguousarray(rgb, dtype=np.float32), "chroma": chroma, "chroma_smooth": smooth}
+    return {"rgb": rgb, "Y_enc": linear_to_srgb(y), "chroma": chroma, "chroma_smooth": smooth}
+
+
+def _luma_enc(r: np.ndarray) -> np.ndarray:
+    """sRGB-encoded linear luminance of a reflectance: ``Y(R * L') = Y(R) * L'`` in that encoding."""
+    return linear_to_srgb(srgb_to_linear(np.clip(r, 0.0, 1.0).astype(np.float32)) @ _LUMA)
 
 
 def restore(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
     if not params.denoise_reflectance:
-        return {**state, "R": state["R_low"]}
+        return {**state, "R": state["R_low"], "R_Y_enc": _luma_enc(state["R_low"])}
     model = _load(RESTORATION_ID, ctx)
     rl = np.concatenate([state["R_low"], state["L"][0, 0].numpy()[..., None]], axis=2)
     restored = model(rl, ctx.sub(0.0, 1.0))
-    return {**state, "R": restored}
+    return {**state, "R": restored, "R_Y_enc": _luma_enc(restored)}
 
 
 def adjust(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
@@ -181,24 +188,26 @@ def _adjusted(state: dict[str, Any], ratio: float) -> np.ndarray:
 def fuse(state: dict[str, Any], params: Any, ctx: RunContext) -> Image:
     """Brighten the input by ``g = L_adj / L_one``; let KinD's restoration clean what the gain amplifies.
 
-    In linear light: the luminance is ``lerp(Y(I * g), Y(R * L_adj), w)``, ``w = min(strength, log2 g)``
-    per pixel (0 where the pixel is not brightened, ``strength`` from one stop of gain up), and the
-    colour is the input's chromaticity, ``lerp(raw, smoothed, w)``. So ratio 1 returns the input
-    exactly, and brightening keeps the input's colours instead of KinD's greyer reflectance.
+    Luminance, blended in linear light: ``lerp(Y(I * g), Y(R * L_adj), w)``, ``w = min(strength, log2 g)``
+    per pixel (0 where the pixel is not brightened, ``strength`` from one stop of gain up); colour: the
+    input's chromaticity, ``lerp(raw, smoothed, w)``. Ratio 1 returns the input; brightening keeps its
+    colours instead of KinD's greyer reflectance. Per slider move: two single-channel curve conversions,
+    one three-channel encode and a few element-wise passes (the chromaticities are cached in decompose).
     """
+    import torch
+
     image: Image = state["image"]
-    gain = state["L_adj"] / state["L_one"]
-    lifted = np.clip(state["rgb"] * gain[..., None], 0.0, 1.0)
-    y = srgb_to_linear(lifted, out=lifted) @ _LUMA
-    weight = np.minimum(np.log2(np.maximum(gain, 1e-6)) / _FULL_WEIGHT_STOPS, float(params.strength))
-    np.maximum(weight, 0.0, out=weight)
-    chroma = state["chroma"]
-    if weight.any():
-        kind = np.clip(state["R"] * state["L_adj"][..., None], 0.0, 1.0)
-        y += weight * (srgb_to_linear(kind, out=kind) @ _LUMA - y)
-        chroma = chroma + weight[..., None] * (state["chroma_smooth"] - chroma)
-    out = np.clip(chroma * y[..., None], 0.0, 1.0)
-    out = linear_to_srgb(out, out=out)
+    l_adj = torch.from_numpy(state["L_adj"])
+    gain = l_adj / torch.from_numpy(state["L_one"])
+    # Y(I * g), encoded, is enc(Y(I)) * g (the power law), clipped at white like the brightened pixels.
+    y = torch.from_numpy(srgb_to_linear((torch.from_numpy(state["Y_enc"]) * gain).clamp_(0.0, 1.0).numpy()))
+    weight = gain.clamp(min=1e-6).log2_().div_(_FULL_WEIGHT_STOPS).clamp_(0.0, float(params.strength))
+    chroma = torch.from_numpy(state["chroma"])
+    if float(params.strength) > 0.0 and bool((weight > 0).any()):
+        kind = torch.from_numpy(srgb_to_linear((torch.from_numpy(state["R_Y_enc"]) * l_adj).numpy()))
+        y = y.lerp_(kind, weight)
+        chroma = torch.lerp(chroma, torch.from_numpy(state["chroma_smooth"]), weight.unsqueeze(-1))
+    out = linear_to_srgb(chroma.mul(y.unsqueeze(-1)).clamp_(0.0, 1.0).numpy())
     if image.channels > 3:  # keep an alpha channel as it was
         out = np.concatenate([out, image.data[..., 3:]], axis=2)
     elif image.channels < 3:  # grey in, grey out (the nets see it as a neutral RGB image)
