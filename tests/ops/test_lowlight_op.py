@@ -220,3 +220,15 @@ def test_params_metadata_and_an_explicit_ratio_turns_auto_off():
     assert make_params(LowlightParams, {"ratio": 3, "auto_ratio": "on"}).auto_ratio
     with pytest.raises(ValueError, match="outside"):
         make_params(LowlightParams, {"ratio": 9})
+
+
+def test_version_1_recipe_with_the_old_default_strength_gets_the_new_default():
+    from app.core.pipeline.recipe import Recipe
+
+    old = {"format": "photorestore-recipe", "version": 1,
+           "steps": [{"op": "lowlight", "op_version": 1, "params": {"ratio": 3.0, "auto_ratio": False,
+                                                                  "strength": 1.0}}]}
+    step = Recipe.from_dict(old).steps[0]
+    assert step.params.strength == LowlightParams().strength == 0.7 and step.params.ratio == 3.0
+    old["steps"][0]["params"]["strength"] = 0.4  # a strength the user chose is kept
+    assert Recipe.from_dict(old).steps[0].params.strength == 0.4

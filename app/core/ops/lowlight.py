@@ -65,6 +65,13 @@ class LowlightOp(Op):
         return [*head, Stage("fuse_keep", st.fuse_keep, reads=("strength",), weight=0.2),
                 Stage("refine", st.refine, reads=("refine",), weight=4.0)]
 
+    def migrate(self, version: int, values: dict[str, Any]) -> dict[str, Any]:
+        """Version 1's strength blended raw and restored reflectance (default 1); version 2's weighs the
+        restoration against the brightened input (default 0.7): a saved default takes the new default."""
+        if version < 2 and float(values.get("strength", 1.0)) == 1.0:
+            values = {k: v for k, v in values.items() if k != "strength"}
+        return values
+
     def model_ids(self, params: Any) -> list[str]:
         # Always all three: the weight hashes enter every stage's cache key, so a list that changed
         # with denoise_reflectance would also invalidate the cached decomposition (turning refine on or
