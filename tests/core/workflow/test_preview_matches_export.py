@@ -37,11 +37,11 @@ def _mosaic_area(exported, image):
     return np.ascontiguousarray(orient(full, o))
 
 
-def preview_vs_export(path, steps) -> tuple[float, tuple[int, int]]:
+def preview_vs_export(path, steps, side: int = SIDE) -> tuple[float, tuple[int, int]]:
     image = workflow.open_photo(path)
     assert image.space is ColorSpace.BAYER
     workflow.fit_development(image, workflow.developed(image))  # as the GUI does when it opens a RAW
-    source = workflow.preview_source(image, SIDE)
+    source = workflow.preview_source(image, side)
     preview = workflow.render(source, steps).data
     export = workflow.render_full(image, steps)
     if source is not image:  # reduced: it covers the mosaic's area (the Kodak is smaller than a preview)
@@ -69,8 +69,10 @@ def test_reduced_mosaic_is_a_mosaic_with_the_noise_scaled(datasets_dir):
 
 
 def test_preview_matches_export_no_op(datasets_dir):
+    # 600 px: the 1734-px colour chart is then really reduced (at 1200 it is small enough to preview whole).
     path = next(p for p in _raws(datasets_dir) if "colorchart" in p.name)
-    value, shape = preview_vs_export(path, [])
+    value, shape = preview_vs_export(path, [], side=600)
+    assert shape[1] == 600
     assert value >= MIN_PSNR, f"{path.name}: preview vs export {value:.2f} dB at {shape}"
 
 
