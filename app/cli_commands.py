@@ -160,11 +160,12 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from app.core.io import ImageIOError
     from app.core.metrics.compare import analyze, format_analyze
+    from app.core.workflow.auto import plan_auto
 
     failed = 0
     for name in args.files:
         try:
-            print(format_analyze(analyze(name)))
+            print(format_analyze(analyze(name, planner=plan_auto)))
         except (ImageIOError, ValueError) as exc:
             _err(_file_error(Path(name), exc))
             failed += 1

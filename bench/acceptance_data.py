@@ -32,7 +32,7 @@ def op_available(op_id: str) -> str:
 
 
 def auto_recipe(x: np.ndarray) -> list[tuple[str, dict]]:
-    from app.core.metrics.auto import auto_plan
+    from app.core.workflow.auto import plan_auto as auto_plan
 
     return auto_plan(x).recipe()
 

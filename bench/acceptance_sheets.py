@@ -91,7 +91,7 @@ def _tag(y: np.ndarray, x: np.ndarray, what: str) -> str:
 
 def write_sheets(out: Path, per_kind: int = 4, log=print) -> str:
     """Write the sheets; returns a markdown list of what each holds (recipes, NIQE, chroma)."""
-    from app.core.metrics.auto import auto_plan
+    from app.core.workflow.auto import plan_auto as auto_plan
 
     lines = []
     for kind, photos in _photos(per_kind).items():

@@ -3,7 +3,7 @@
     python bench/auto_confusion.py [--split val] [--per-class 40] [--out docs/auto_confusion.md]
 
 Each sample of ``bench/auto_labelled.py`` is analysed as Auto analyses a photo
-(:func:`app.core.metrics.auto.auto_plan`) and gets the class of
+(:func:`app.core.workflow.auto.plan_auto`) and gets the class of
 :meth:`~app.core.metrics.analysis.Analysis.primary_class`. The thresholds were set on the ``train``
 split; ``val`` is the report. Prints the confusion matrix, precision and recall per class.
 """
@@ -26,7 +26,7 @@ TARGET = 0.85
 
 def run(split: str = "val", per_class: int = 40) -> dict:
     """``{"split", "per_class", "samples": [(name, label, predicted, findings)], "matrix", "pr"}``."""
-    from app.core.metrics.auto import auto_plan
+    from app.core.workflow.auto import plan_auto as auto_plan
 
     samples = []
     for s in labelled_set(split, per_class):

@@ -18,6 +18,7 @@ import numpy as np
 from app.core.metrics.analysis import analyze_array
 from app.core.metrics.baselines import baselines_for
 from app.core.metrics.recipe_auto import plan_recipe, propose_recipe
+from app.core.workflow.auto import fit_params, op_available
 
 #: model op ids each task is for (listed even when missing)
 EXPECTED_OPS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
@@ -189,7 +190,7 @@ def _op_method(op, task: str, name: str | None = None, fixed: dict | None = None
 
     def run(x, pair):
         # The params Auto would give this op for this input (defaults when Auto would not use it).
-        plan = plan_recipe(analyze_array(x), available=lambda o: o == op.id)
+        plan = plan_recipe(analyze_array(x), available=lambda o: o == op.id, fit=fit_params)
         params = {**next((s.params for s in plan if s.op_id == op.id), {}), **fixed}
         if (task, op.id) in PAIR_PARAMS:
             params.update(PAIR_PARAMS[(task, op.id)](pair))
@@ -207,7 +208,7 @@ def _auto_method(task: str) -> Method:
                "dropped; recipes used")
 
     def run(x, pair):
-        full = propose_recipe(analyze_array(x))
+        full = propose_recipe(analyze_array(x), available=op_available, fit=fit_params)
         recipe = [(op, p) for op, p in full if any(k in op for k in AUTO_KEEP[task])]
         dropped = [op for op, _ in full if (op, _) not in recipe]
         m.log.append((" > ".join(op for op, _ in recipe) or "nothing")

@@ -1,7 +1,8 @@
 """Auto, in one call: what the photo needs, judged on what the user sees.
 
-:func:`auto_plan` is the single entry point that ``photorestore analyze``, ``photorestore run --op auto``
-and the GUI's *Auto* button share, so the three can never disagree about a photo. It analyses the image
+:func:`auto_plan` is the decision that ``photorestore analyze``, ``photorestore run --op auto`` and the
+GUI's *Auto* button share (through :func:`app.core.workflow.auto.plan_auto`, which adds what the op
+registry knows), so the three can never disagree about a photo. It analyses the image
 as shown (:func:`~app.core.metrics.analysis.analyze_image`: a RAW is developed first), adds the JPEG
 quality read from the file's tables when the path is known, and turns the findings into a recipe
 (:func:`~app.core.metrics.recipe_auto.plan_recipe`). How well the findings match labelled photos:
@@ -37,14 +38,17 @@ class AutoPlan:
 
 
 def auto_plan(image: Any, *, path: str | Path | None = None,
-              available: Callable[[str], bool] | None = None) -> AutoPlan:
+              available: Callable[[str], bool] | None = None,
+              fit: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None) -> AutoPlan:
     """Analyse ``image`` as the user sees it and propose the Auto recipe.
 
     Args:
         image: an :class:`app.core.image.Image` in any colour space (a RAW mosaic is developed as the
             app develops it) or a float sRGB ``(H, W, 3)`` array.
         path: the file it came from; a JPEG's quantisation tables then give its quality.
-        available: ``op_id -> bool`` (tests); default asks the op registry.
+        available, fit: which ops can run and what params they accept (see
+            :func:`~app.core.metrics.recipe_auto.plan_recipe`); the app passes the op registry's
+            through :func:`app.core.workflow.auto.plan_auto`, the one entry point its callers use.
 
     Returns:
         :class:`AutoPlan`.
@@ -57,4 +61,4 @@ def auto_plan(image: Any, *, path: str | Path | None = None,
         q = jpeg_quality_from_file(src)
         if q is not None:
             a = dataclasses.replace(a, jpeg=dataclasses.replace(a.jpeg, quality=q))
-    return AutoPlan(a, tuple(plan_recipe(a, available=available)))
+    return AutoPlan(a, tuple(plan_recipe(a, available=available, fit=fit)))

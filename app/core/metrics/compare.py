@@ -9,6 +9,7 @@ turn them into the text the CLI prints.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +117,14 @@ def format_compare(d: dict[str, Any], names: tuple[str, str] = ("A", "B")) -> st
     return "\n".join(lines)
 
 
-def analyze(x: Any) -> dict[str, Any]:
+def analyze(x: Any, planner: Callable[..., Any] | None = None) -> dict[str, Any]:
     """Analysis, NIQE and the Auto recipe of a path, Image or sRGB array.
+
+    Args:
+        x: a path, :class:`~app.core.image.Image` or sRGB array.
+        planner: ``(image, path=...) -> AutoPlan``; the CLI passes the app's Auto
+            (:func:`app.core.workflow.auto.plan_auto`, which knows the op registry); default
+            :func:`~app.core.metrics.auto.auto_plan` with every op counted as available.
 
     Returns:
         ``{"file", "analysis": Analysis.to_dict(), "niqe", "recipe": [{"op", "params", "reason"}],
@@ -127,7 +134,7 @@ def analyze(x: Any) -> dict[str, Any]:
 
     # The same image ``run --op auto`` plans from (a RAW as its mosaic; auto_plan develops it).
     img, path = _load(x, raw_as="auto")
-    plan = auto_plan(img, path=path)
+    plan = (planner or auto_plan)(img, path=path)
     a, steps = plan.analysis, plan.steps
     meta = getattr(img, "meta", None)
     srgb = to_srgb_array(img)  # a RAW is developed for NIQE and the prior, as auto_plan did

@@ -21,9 +21,9 @@ Rules, in the order the steps run:
    quality (quantisation tables) or one estimated from the 8x8 blocking (:func:`quality_from_blockiness`),
    because brightening and sharpening would amplify the blocks. Without the model it is only reported.
 
-Model ops are used only where the op registry has them *and* their weights are usable
-(``Op.availability``); params are filtered to the fields the op's ``Params`` declares and clamped
-to their ranges, so a recipe always loads.
+Model ops are used only where the caller says they are available (the app: registered *and* weights
+usable, ``Op.availability``); the app also filters params to the fields the op's ``Params`` declares
+and clamps them to their ranges, so a recipe always loads (``app.core.workflow.auto``).
 """
 
 from __future__ import annotations
@@ -48,38 +48,6 @@ class RecipeStep(NamedTuple):
     reason: str
 
 
-def _registry_available(op_id: str) -> bool:
-    try:
-        from app.core.ops.registry import get_op
-
-        return bool(get_op(op_id).availability()[0])
-    except Exception:  # noqa: BLE001 - a missing or broken op simply is not proposed
-        return False
-
-
-def _fit_params(op_id: str, wanted: dict[str, Any]) -> dict[str, Any]:
-    """Keep the params the registered op declares, clamped to their UI range; unregistered: as is."""
-    try:
-        from app.core.ops.base import param_specs
-        from app.core.ops.registry import get_op
-
-        specs = {s.name: s for s in param_specs(get_op(op_id).Params)}
-    except Exception:  # noqa: BLE001
-        return dict(wanted)
-    out = {}
-    for k, v in wanted.items():
-        spec = specs.get(k)
-        if spec is None:
-            continue
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            lo = spec.min if spec.min is not None else -np.inf
-            hi = spec.max if spec.max is not None else np.inf
-            v = float(np.clip(v, lo, hi))
-            v = int(round(v)) if spec.type is int else round(v, 3)
-        out[k] = v
-    return out
-
-
 #: Blocking ratio -> JPEG quality, the medians measured on train-split photos (analysis.BLOCKY_RATIO's note:
 #: q70 1.16, q50 1.32, q30 1.50; jpeg_blockiness's docstring: about 2.4 at q10).
 _BLOCKINESS_TO_QUALITY = ((1.16, 1.32, 1.50, 2.4), (70.0, 50.0, 30.0, 10.0))
@@ -98,17 +66,24 @@ def _dejpeg_step(analysis: Analysis) -> RecipeStep:
                                                 "and sharpening would amplify the blocks")
 
 
-def plan_recipe(analysis: Analysis, *, available: Callable[[str], bool] | None = None) -> list[RecipeStep]:
+def plan_recipe(analysis: Analysis, *, available: Callable[[str], bool] | None = None,
+                fit: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None) -> list[RecipeStep]:
     """The recipe with a one-line reason per step.
+
+    Metrics know nothing of the op registry (``app.core.ops`` measures with metrics, so the reverse
+    import would be a cycle): which ops can run and what their params accept come from the caller,
+    :func:`app.core.workflow.auto.plan_auto` in the app.
 
     Args:
         analysis: result of :func:`~app.core.metrics.analysis.analyze_image`.
-        available: ``op_id -> bool``; default asks the op registry (registered and weights usable).
+        available: ``op_id -> bool`` (registered and weights usable); default: every op.
+        fit: ``(op_id, params) -> params`` the op accepts (clamped to its ranges); default: as proposed.
 
     Returns:
         Steps in run order; empty for a photo that needs nothing.
     """
-    usable = available or _registry_available
+    usable = available or (lambda op_id: True)
+    fit = fit or (lambda op_id, params: dict(params))
     steps: list[RecipeStep] = []
     if analysis.is_blocky and usable("dejpeg"):
         steps.append(_dejpeg_step(analysis))
@@ -154,13 +129,14 @@ def plan_recipe(analysis: Analysis, *, available: Callable[[str], bool] | None =
             thr = 0.0 if any(s.op_id in ("denoise", "nlm_denoise") for s in steps) else 2.0 * sigma / 255.0
             params = {"amount": 1.0, "radius": round(radius, 2), "threshold": round(thr, 3)}
             steps.append(RecipeStep("unsharp", params, f"blur: {kind} (no deblur model: unsharp mask)"))
-    return [RecipeStep(s.op_id, _fit_params(s.op_id, s.params), s.reason) for s in steps]
+    return [RecipeStep(s.op_id, fit(s.op_id, s.params), s.reason) for s in steps]
 
 
-def propose_recipe(analysis: Analysis, *, available: Callable[[str], bool] | None = None
+def propose_recipe(analysis: Analysis, *, available: Callable[[str], bool] | None = None,
+                   fit: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
                    ) -> list[tuple[str, dict[str, Any]]]:
     """``[(op_id, params), ...]`` in run order (see the module docstring for the rules)."""
-    return [(s.op_id, s.params) for s in plan_recipe(analysis, available=available)]
+    return [(s.op_id, s.params) for s in plan_recipe(analysis, available=available, fit=fit)]
 
 
 def format_recipe(steps: list[RecipeStep]) -> str:

@@ -37,7 +37,9 @@ def test_cli_and_analyze_both_call_auto_plan(monkeypatch, val_photo):
 
 
 def test_plan_type(val_photo):
-    plan = auto_plan(val_photo)
+    from app.core.workflow.auto import plan_auto
+
+    plan = plan_auto(val_photo)
     assert isinstance(plan, AutoPlan) and plan.steps == ()
 
 

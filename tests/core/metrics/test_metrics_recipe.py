@@ -70,7 +70,9 @@ def test_motion_blur_is_named(val_photo):
 def test_params_fit_the_registered_op(val_photo):
     # With the real registry: nlm_denoise exists, its strength is clamped to the op's declared range.
     a = analyze_array(syn.add_gaussian_noise(val_photo, 80 / 255, np.random.default_rng(3)))
-    (op, params), = propose_recipe(a, available=no_models)
+    from app.core.workflow.auto import fit_params
+
+    (op, params), = propose_recipe(a, available=no_models, fit=fit_params)
     from app.core.ops.base import make_params, param_specs
     from app.core.ops.registry import get_op
 
