@@ -3,7 +3,7 @@
 A defocused lens spreads a point into its aperture's image: a disk (``disk``), often with a brighter rim
 from spherical aberration (``ring``, the "onion" bokeh of many lenses), or, once diffraction and
 aberrations mix, something Gaussian-like (``gauss``). The radius comes from the edges' Gaussian-equivalent
-width (Zhuo & Sim 2011, :func:`app.core.metrics.estimators.blur_level`): a disk of radius r has a per-axis
+width (Zhuo & Sim 2011, :func:`app.core.measure.estimators.blur_level`): a disk of radius r has a per-axis
 standard deviation of r/2, but real edges are not ideal steps, so the reading is mapped to a radius by a
 table measured on training-split photos (:data:`CAL_SIGMA`). :func:`defocus_map` does the same per cell
 where focus varies across the frame.
@@ -16,7 +16,7 @@ import warnings
 import cv2
 import numpy as np
 
-from app.core.metrics.estimators import _ratio_sigma, _sobel, blur_level
+from app.core.measure.estimators import _ratio_sigma, _sobel, blur_level
 
 SHAPES = ("disk", "ring", "gauss")
 #: Edge width that estimators.blur_level reads (median over 20 training-split photos, 1/255 noise) for a
@@ -113,7 +113,7 @@ def reduce_defocus(srgb: np.ndarray, *, shape: str, radius: float, lam: float, u
     radius from :func:`defocus_map`, done as a few deconvolutions at quantised radii blended per pixel.
     Where the radius is under :data:`MIN_RADIUS` the input is kept (the in-focus subject)."""
     from app.core.deconv.nonblind import deconvolve_srgb
-    from app.core.metrics.baselines import estimate_sigma
+    from app.core.deconv.nonblind import noise_sigma as estimate_sigma
 
     gray = srgb @ np.array([0.299, 0.587, 0.114], np.float32) if srgb.shape[2] == 3 else srgb[..., 0]
     prog = progress or (lambda f: None)

@@ -29,6 +29,16 @@ LAMBDA_AT_1 = 2000.0
 CHROMA_WEIGHT = 0.05
 
 
+def noise_sigma(srgb: np.ndarray) -> float:
+    """Pixel-to-pixel noise std ([0, 1] scale), mean over channels, from the flattest blocks (the same
+    figure as ``app.core.metrics.baselines.estimate_sigma``)."""
+    from app.core.measure.estimators import noise_level
+
+    vals = [noise_level(srgb[..., c])[0] for c in range(srgb.shape[2])]
+    vals = [v for v in vals if np.isfinite(v)]
+    return float(np.mean(vals)) if vals else 0.0
+
+
 def noise_to_lambda(sigma: float) -> float:
     """Data weight for a noise std (sRGB [0, 1] scale): 1/sigma^2 scaled, :data:`LAMBDA_AT_1` at 1/255.
 

@@ -47,10 +47,10 @@ def luminance(srgb: np.ndarray) -> np.ndarray:
 
 
 def blur_reading(gray: np.ndarray, noise: float) -> tuple[float, int]:
-    """(edge width in px, auto kernel side) from :func:`app.core.metrics.estimators.blur_level` on a
+    """(edge width in px, auto kernel side) from :func:`app.core.measure.estimators.blur_level` on a
     <= 1024-px copy: the median Gaussian-equivalent edge width, and the motion length read from gradient
     autocorrelations plus a margin (15..51 px)."""
-    from app.core.metrics.estimators import blur_level
+    from app.core.measure.estimators import blur_level
 
     f = min(1.0, 1024 / max(gray.shape))
     small = gray if f == 1.0 else cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)

@@ -40,8 +40,8 @@ class DefocusOp(Op):
 
     def run(self, image: Image, params: DefocusParams, ctx: RunContext) -> Image:
         from app.core.deconv.defocus import reduce_defocus
+        from app.core.deconv.nonblind import noise_sigma as estimate_sigma
         from app.core.deconv.nonblind import noise_to_lambda
-        from app.core.metrics.baselines import estimate_sigma
 
         if image.space is not ColorSpace.SRGB or image.channels not in (1, 3):
             raise ValueError(f"defocus reduction needs an sRGB grey or colour image, got {image.space.value}")

@@ -57,9 +57,9 @@ class ShakeOp(Op):
     cost_s_per_mp = 1.5
 
     def run(self, image: Image, params: ShakeParams, ctx: RunContext) -> Image:
+        from app.core.deconv.nonblind import noise_sigma as estimate_sigma
         from app.core.deconv.nonblind import noise_to_lambda
         from app.core.deconv.shake import blur_reading, luminance, reduce_shake, reduce_shake_tiled
-        from app.core.metrics.baselines import estimate_sigma
 
         if image.space is not ColorSpace.SRGB or image.channels not in (1, 3):
             raise ValueError(f"shake reduction needs an sRGB grey or colour image, got {image.space.value}")
