@@ -175,6 +175,19 @@ def test_exiftool_shows_camera_lens_iso_exposure_and_date(bayer: Path, tmp_path:
     assert "Error" not in res.stdout, res.stdout
 
 
+def test_gps_is_carried_when_present(bayer: Path, tmp_path: Path) -> None:
+    from app.core.io import exif
+
+    image = load_image(bayer / KDC)
+    tags = exif.blob_to_tags(image.meta.exif)
+    tags.update({"Exif.GPSInfo.GPSLatitudeRef": "N", "Exif.GPSInfo.GPSLatitude": "48/1 51/1 30/1"})
+    image.meta.exif = exif.tags_to_blob(tags)
+    out = save_image(image, tmp_path / "x.dng", format="dng")
+    with tifffile.TiffFile(out) as tf:
+        gps = tf.pages[0].tags["GPSTag"].value
+    assert gps["GPSLatitudeRef"] == "N" and tuple(gps["GPSLatitude"]) == (48, 1, 51, 1, 30, 1)
+
+
 def test_cli_dng(bayer: Path, tmp_path: Path, datasets_dir: Path) -> None:
     jpg = next((datasets_dir / "noise" / "polyu" / "cropped_512").glob("*.JPG"))
     cmd = [sys.executable, "-m", "app", "run", str(bayer / KDC), str(jpg), "-o", str(tmp_path), "--format", "dng"]
