@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                    "processed mosaic, or a linear DNG when the recipe has sRGB ops)")
     r.add_argument("--quality", type=_bounded_int(1, 100), default=92, help="JPEG quality 1-100")
     r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    # = app.core.infer.backends.BACKEND_CHOICES (spelled out: importing it would import torch to print --help)
+    r.add_argument("--backend", choices=("auto", "torch", "openvino", "onnxruntime"), default="auto",
+                   help="CPU inference runtime (default auto: OpenVINO if installed; GPUs always use torch)")
     r.add_argument("--tile", type=_bounded_int(*TILE_RANGE, " (leave --tile out for automatic)"), default=None,
                    help=f"tile edge in pixels, {TILE_RANGE[0]}-{TILE_RANGE[1]}; a model needing more overlap uses "
                    "its minimum (default: from free memory)")

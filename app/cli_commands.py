@@ -79,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             if cancel.is_set():
                 break
             bar = ProgressBar(src.name)
-            ctx = RunContext(bar, cancel, device=args.device, tile=args.tile)
+            ctx = RunContext(bar, cancel, device=args.device, backend=args.backend, tile=args.tile)
             try:
                 image = open_photo(src)  # the one RAW policy: a mosaic where there is one (RAW ops run)
                 for note in image.meta.extra.get("notes", ()) if image.meta else ():

@@ -57,6 +57,9 @@ def selftest(*, gui: bool = True) -> int:
         # A listed model whose file is missing or fails its sha256 is a broken install, not "untrained".
         print(f"selftest: broken model files: {'; '.join(broken)}", file=sys.stderr)
         return 1
+    code = _backend_check()
+    if code:
+        return code
     if gui:
         code = _gui_smoke()
         if code:
@@ -74,6 +77,45 @@ def _broken_models() -> list[str]:
         if state.name in ("missing", "corrupt"):
             out.append(f"{d.id}: {state.message}")
     return out
+
+
+def _backend_check() -> int:
+    """Every ONNX export loads on the fast CPU backend and matches torch in float32 on a small input.
+
+    In the frozen app a missing runtime is a failure (the installer must bundle it); from a source checkout
+    without one it is reported, and the models run on torch."""
+    import numpy as np
+    import torch
+
+    from app.core.infer.backends import resolve_backend
+    from app.core.models.registry import descriptors, load_model, model_state
+    from app.core.models.weights import lookup
+
+    backend = resolve_backend("auto", torch.device("cpu"))
+    if backend == "torch":
+        print("selftest: fast CPU backend: none installed, models run on torch",
+              file=sys.stderr if getattr(sys, "frozen", False) else sys.stdout)
+        return 1 if getattr(sys, "frozen", False) else 0
+    checked = []
+    for d in descriptors():
+        entry, _ = lookup(d.id)
+        if entry is None or not entry.onnx or not model_state(d.id).ok:
+            continue
+        model = load_model(d.id, "cpu", backend=backend)
+        if model.runner is None:
+            print(f"selftest: {d.id}: the {backend} backend did not load its ONNX export", file=sys.stderr)
+            return 1
+        side = max(64, d.size_multiple * 2)
+        x = torch.rand(1, d.in_channels, side, side, generator=torch.Generator().manual_seed(0))
+        with torch.inference_mode():
+            ref = model.module(x.contiguous(memory_format=torch.channels_last)).float().numpy()
+        diff = float(np.abs(model.runner(x, "f32").numpy() - ref).max())
+        if not diff <= 1e-3:
+            print(f"selftest: {d.id}: {backend} differs from torch by {diff:.2e}", file=sys.stderr)
+            return 1
+        checked.append(d.id)
+    print(f"selftest: {backend} backend: {len(checked)} ONNX models match torch ({', '.join(checked)})")
+    return 0
 
 
 def _gui_smoke() -> int:

@@ -223,6 +223,12 @@ QT_FILE_EXCLUDES = [
 # fmt: off
 OTHER_FILE_EXCLUDES = [
     "cv2/data/*",  # Haar cascades: we do no face/object detection
+    # OpenVINO (the fast CPU backend): we run ONNX files on its CPU plugin. Its GPU/NPU plugins (51 MB) and the
+    # frontends for other model formats (TensorFlow, PyTorch, Paddle, JAX, TFLite, GGUF: 13 MB) are never loaded.
+    "openvino/libs/libopenvino_intel_gpu_plugin*", "openvino/libs/libopenvino_intel_npu_plugin*",
+    "openvino/libs/libopenvino_tensorflow*", "openvino/libs/libopenvino_pytorch_frontend*",
+    "openvino/libs/libopenvino_paddle_frontend*", "openvino/libs/libopenvino_jax_frontend*",
+    "openvino/libs/libopenvino_gguf_frontend*",
     "*/__pycache__/*", "*.pyi", "*.h", "*.hpp", "*.cuh", "*.cpp", "*.pyx", "rawpy/*.pyx",
     "pyexiv2/lib/exiv2api.cpp",
     "*/tests/*",  # numpy/PIL/... test folders when a hook collected them as data
@@ -319,7 +325,7 @@ def extra_binaries() -> list[tuple[str, str]]:
 RESOURCE_SKIP = ["*.ts", "*.pro", "*.xcf", "*.kra", "*.psd", "*.py", "*.pyc", "README*", ".*"]
 #: Only what the registry needs at run time: the manifest, the weights it verifies, and model cards
 #: (they carry the licence and training-data notes the app shows). Training checkpoints stay out.
-MODEL_FILES = ["manifest.toml", "*.safetensors", "*.md"]
+MODEL_FILES = ["manifest.toml", "*.safetensors", "*.onnx", "*.md"]
 
 
 def package_data(root: Path = ROOT) -> list[tuple[str, str]]:

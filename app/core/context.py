@@ -44,6 +44,7 @@ class RunContext:
         on_progress: called with (fraction in [0, 1], text) from the working thread.
         cancel_event: shared flag; setting it makes the next ``check_cancelled`` raise.
         device: "auto", "cpu", "cuda" or "mps".
+        backend: "auto", "torch", "openvino" or "onnxruntime" (app/core/infer/backends.py; CPU only).
         tile: tile edge in pixels, or None to choose from free memory.
     """
 
@@ -53,6 +54,7 @@ class RunContext:
         cancel_event: threading.Event | None = None,
         *,
         device: str = "auto",
+        backend: str = "auto",
         tile: int | None = None,
         _span: tuple[float, float] = (0.0, 1.0),
         _root: RunContext | None = None,
@@ -60,6 +62,7 @@ class RunContext:
         self._on_progress = on_progress
         self.cancel_event = cancel_event if cancel_event is not None else threading.Event()
         self.device = device
+        self.backend = backend
         self.tile = check_tile(tile)
         self._span = _span
         self._root = _root or self
@@ -82,6 +85,7 @@ class RunContext:
             self._root._on_progress,
             self.cancel_event,
             device=self.device,
+            backend=self.backend,
             tile=self.tile,
             _span=(a + (b - a) * start, a + (b - a) * end),
             _root=self._root,

@@ -99,7 +99,7 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
 
         self.ops_panel = OpsPanel(self.model, Presets())
         self.ops_panel.last_folder = self.settings.last_folder
-        self.ops_panel.set_device(self.settings.device)
+        self.ops_panel.set_device(self.settings.device, self.settings.backend)
         self.metadata_panel = MetadataPanel()
         self.quality_panel = QualityPanel()
         self.ops_dock = self._dock("Restorations", "opsDock", self.ops_panel,
@@ -152,6 +152,8 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.ops_panel.device_probe_requested.connect(self._check_devices)
         if "torch" in sys.modules:  # already paid for: probe right away
             QTimer.singleShot(0, self._check_devices)
+        if self.ops_panel.backend_value() != "auto":  # a saved runtime choice (applying it imports torch)
+            QTimer.singleShot(0, lambda: self._device_changed(self.ops_panel.device_value()))
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -317,7 +319,14 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self.zoom_label.setText(("Fit · " if self.view.is_fit() else "") + f"{zoom * 100:.0f} %")
 
     def _device_changed(self, device: str) -> None:
-        self.settings.device = device
+        self.settings.device = device.split("/")[0]
+        backend = self.ops_panel.backend_value()
+        self.settings.backend = backend
+        if backend != "auto" or "app.core.infer.backends" in sys.modules:
+            # The process default that every job's RunContext(backend="auto") resolves to: no job plumbing.
+            from app.core.infer.backends import set_default_backend
+
+            set_default_backend(backend)
 
     def _check_devices(self) -> None:
         """Grey out GPU choices this machine lacks (in the background: it imports torch)."""
@@ -326,9 +335,13 @@ class MainWindow(WindowRenderMixin, WindowDialogsMixin, QMainWindow):
         self._devices_probed = True
 
         def probe(ctx: object) -> dict[str, bool]:
+            from importlib.util import find_spec
+
             from app.core.infer.device import cuda_available, mps_available
 
-            return {"cuda": cuda_available(), "mps": mps_available()}
+            # find_spec, not an import: OpenVINO takes a second to import, a stalled probe delays quitting.
+            return {"cuda": cuda_available(), "mps": mps_available(),
+                    **{f"cpu/{b}": find_spec(b) is not None for b in ("openvino", "onnxruntime")}}
 
         try:
             job = self.io_worker.submit(probe, name="Checking devices", group="devices", priority=-10)

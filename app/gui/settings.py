@@ -15,6 +15,7 @@ ORGANIZATION = "PhotoRestore"
 APPLICATION = "PhotoRestore"
 MAX_RECENT = 10
 DEVICES = ("auto", "cpu", "cuda")
+BACKENDS = ("auto", "torch", "openvino", "onnxruntime")  # = app.core.infer.backends.BACKEND_CHOICES (no torch here)
 
 
 class Settings:
@@ -76,6 +77,16 @@ class Settings:
     @device.setter
     def device(self, value: str) -> None:
         self._qs.setValue("processing/device", value if value in DEVICES else "auto")
+
+    @property
+    def backend(self) -> str:
+        """The CPU inference runtime chosen in the device menu (app/core/infer/backends.py)."""
+        value = str(self._qs.value("processing/backend", "auto"))
+        return value if value in BACKENDS else "auto"
+
+    @backend.setter
+    def backend(self, value: str) -> None:
+        self._qs.setValue("processing/backend", value if value in BACKENDS else "auto")
 
     @property
     def export_format(self) -> str:

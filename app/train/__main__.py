@@ -31,7 +31,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="torch CPU threads (default: the config's; 1 on a busy shared machine)")
     p.add_argument("--workers", type=int,
                    help="data-loader worker processes (default: the config's; 4-8 on a GPU machine)")
-    p.add_argument("--export", action="store_true", help="then export weights + card + manifest entry")
+    p.add_argument("--bf16", action="store_true",
+                   help="CPU: train under bfloat16 autocast (validation stays float32; docs/performance.md)")
+    p.add_argument("--export", action="store_true",
+                   help="then export weights + card + manifest entry, and the verified ONNX export")
     p.add_argument("--models-dir", type=Path,
                    help="export target (default: $PHOTORESTORE_MODELS_DIR, else the repo's models/)")
     p.add_argument("--validate", action="store_true", help="only score the latest checkpoint on validation")
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config, overrides)
     argv_used = sys.argv[1:] if argv is None else argv
     command = "python -m app.train " + shlex.join(argv_used)
-    runner = Runner(cfg, device=args.device, run_dir=args.run_dir, command=command)
+    runner = Runner(cfg, device=args.device, run_dir=args.run_dir, command=command, bf16=args.bf16)
     latest = ckpt_io.latest_path(runner.run_dir)
     if latest.exists():
         if not (args.resume or args.validate):
@@ -85,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
 
         path = export_run(runner, models_dir=args.models_dir)
         print(f"exported {path}")
+        from app.core.models.onnx_export import EXPORTED
+        from app.train.export_onnx import export_ids
+
+        model_id = path.name.rsplit("-", 1)[0]
+        if model_id in EXPORTED and export_ids([model_id], directory=args.models_dir):
+            return 1  # the ONNX export drifted from torch: said loudly on stderr
     return 0
 
 

@@ -77,7 +77,7 @@ class Runner:
     """
 
     def __init__(self, cfg: dict[str, Any], *, device: str = "auto", run_dir: str | Path | None = None,
-                 command: str = "") -> None:
+                 command: str = "", bf16: bool = False) -> None:
         self.cfg, self.command = cfg, command
         self.hash = config_hash(cfg)
         self.task = get_task(cfg["task"])
@@ -95,8 +95,11 @@ class Runner:
             configure_cpu_threads(int(cfg["threads"]))
             torch.set_num_threads(int(cfg["threads"]))
         cuda = self.device.type == "cuda"
-        # CPU always trains in float32: bit-exact resumes, and CPU autocast (bf16) is slower on most CPUs.
+        # CPU trains in float32 unless asked (--bf16): bit-exact resumes, and CPU autocast (bf16) is slower on CPUs
+        # without native bf16; measured per config in docs/performance.md. Validation stays float32 on the CPU.
         self.amp_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(t["amp"]) if cuda else None
+        if bf16 and not cuda:
+            self.amp_dtype = torch.bfloat16
         self.channels_last = t["channels_last"] == "always" or (t["channels_last"] == "cuda" and cuda)
 
         torch.manual_seed(cfg["seed"])  # model init is part of what the seed fixes
@@ -193,8 +196,9 @@ class Runner:
 
         The overall figures average every validation patch, whatever its source.
         """
+        amp = self.amp_dtype if self.device.type == "cuda" else None
         by_source = {name: evaluate(self.model, batches, self.task.forward, device=self.device,
-                                    amp_dtype=self.amp_dtype, channels_last=self.channels_last)
+                                    amp_dtype=amp, channels_last=self.channels_last)
                      for name, batches in self.val_batches().items()}
         metrics = combine_metrics(list(by_source.values()))
         if len(by_source) > 1:

@@ -16,6 +16,7 @@ is a TOML error rather than a silent ambiguity, and replacing an entry is a key 
     trained = true
     created = "2026-05-09T12:00:00Z"
     metrics = { psnr = 21.3, ssim = 0.78 }   # optional
+    onnx = { file = "kind_lowlight-5e6f7a8b.onnx", sha256 = "5e6f...", bf16 = "preview" }  # optional
 
 The file is written by :func:`app.core.models.export.export_model`; the header comment is
 kept, other comments are not.
@@ -72,6 +73,10 @@ DEFAULT_HEADER = """\
 # trained = true                     # false: a placeholder, reported as "untrained"
 # created = "YYYY-MM-DDTHH:MM:SSZ"   # export time, UTC
 # metrics = { psnr = 0.0, ... }      # optional validation metrics
+# onnx = { file = "<id>-<sha8>.onnx", sha256 = "...", bf16 = "full" | "preview" | "no", ... }
+#                                    # optional: the ONNX export the fast CPU backends run, checked
+#                                    #   like the weights; bf16 = where the precision policy allows
+#                                    #   bfloat16 (docs/performance.md), with the measurements
 """
 
 
@@ -95,6 +100,8 @@ class ManifestEntry:
     trained: bool = True
     metrics: dict[str, Any] = field(default_factory=dict)
     created: str = ""
+    onnx: dict[str, Any] = field(default_factory=dict)
+    onnx_problem: str = ""
     problem: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -108,6 +115,8 @@ class ManifestEntry:
         }
         if self.metrics:
             table["metrics"] = self.metrics
+        if self.onnx:
+            table["onnx"] = self.onnx
         return table
 
 
@@ -151,13 +160,35 @@ def _parse_entry(model_id: str, table: Any) -> ManifestEntry:
     for key in ("config", "metrics"):
         if not isinstance(table.get(key, {}), dict):
             return bad(f"{key} must be a table")
+    onnx = table.get("onnx", {})
     return ManifestEntry(
+        onnx=dict(onnx) if isinstance(onnx, dict) else {}, onnx_problem=_onnx_problem(onnx),
         id=model_id, file=name, sha256=sha, architecture=str(table["architecture"]),
         config=dict(table.get("config", {})), licence=str(table.get("licence", "")),
         training_data=str(table.get("training_data", "")), card=str(table.get("card", "")),
         trained=bool(table.get("trained", True)), metrics=dict(table.get("metrics", {})),
         created=str(table.get("created", "")),
     )
+
+
+BF16_POLICIES = ("full", "preview", "no")
+
+
+def _onnx_problem(onnx: Any) -> str:
+    """Why an ``onnx`` table is unusable ('' if fine). A bad ONNX entry only costs the fast backend:
+    the model still runs on torch, so it does not make the whole entry corrupt."""
+    if not isinstance(onnx, dict):
+        return "onnx must be a table"
+    if not onnx:
+        return ""
+    name = str(onnx.get("file", ""))
+    if not name or Path(name).name != name or name.startswith(".") or not name.endswith(".onnx"):
+        return f"onnx file {name!r} must be a plain .onnx file name in the models directory"
+    if not _SHA_RE.match(str(onnx.get("sha256", "")).lower()):
+        return "onnx sha256 must be 64 hex digits"
+    if onnx.get("bf16", "no") not in BF16_POLICIES:
+        return f"onnx bf16 must be one of {', '.join(BF16_POLICIES)}"
+    return ""
 
 
 def read_manifest(directory: Path | None = None) -> dict[str, ManifestEntry]:

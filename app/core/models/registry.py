@@ -28,6 +28,7 @@ from app.core.models.weights import (
     UNTRAINED,
     ModelState,
     ModelUnavailableError,
+    load_onnx,
     load_weights,
     lookup,
     models_dir,
@@ -50,7 +51,7 @@ __all__ = [
 _lock = threading.RLock()  # guards the dicts; held briefly, so state queries never wait on a load
 _load_lock = threading.Lock()  # one model build at a time (they are big; avoids double loads)
 _models: dict[str, tuple[ModelDescriptor, Builder]] = {}
-_loaded: dict[tuple[str, str, str], LoadedModel] = {}  # (id, device, models dir) -> model
+_loaded: dict[tuple[str, str, str, str], LoadedModel] = {}  # (id, device, models dir, backend) -> model
 _catalog_loaded = False
 
 
@@ -165,8 +166,12 @@ def weights_sha256(model_id: str, directory: Path | None = None) -> str:
 
 
 def load_model(model_id: str, device: str | torch.device = "auto", *, ctx: RunContext | None = None,
-               directory: Path | None = None) -> LoadedModel:
-    """Build the model, load its verified weights, move it to ``device``; cached per (id, device).
+               directory: Path | None = None, backend: str | None = None) -> LoadedModel:
+    """Build the model, load its verified weights, move it to ``device``; cached per (id, device, backend).
+
+    On the CPU the model also gets a fast runtime for its verified ONNX export (``backend``, default
+    ``ctx.backend``, see :func:`app.core.infer.backends.resolve_backend`); without a usable export it
+    runs on torch (a corrupt export says so in a warning).
 
     Raises:
         ModelUnavailableError: the model is not ``verified``, or its weights do not fit the
@@ -174,10 +179,12 @@ def load_model(model_id: str, device: str | torch.device = "auto", *, ctx: RunCo
     """
     import torch
 
+    from app.core.infer.backends import resolve_backend
     from app.core.infer.device import pick_device
 
     check_model_id(model_id)
     dev = pick_device(device, ctx=ctx)
+    backend = resolve_backend(backend if backend is not None else getattr(ctx, "backend", "auto"), dev, ctx)
     directory = directory or models_dir()
     state = model_state(model_id, directory)
     if not state.ok:
@@ -185,10 +192,11 @@ def load_model(model_id: str, device: str | torch.device = "auto", *, ctx: RunCo
     with _load_lock:
         with _lock:
             descriptor, builder = _models[model_id]
-            cached = _loaded.get((model_id, str(dev), str(directory)))
+            cached = _loaded.get((model_id, str(dev), str(directory), backend))
         entry, _ = lookup(model_id, directory)
         assert entry is not None  # verified implies an entry
-        if cached is not None and cached.sha256 == entry.sha256:
+        source = (entry.sha256, repr(sorted(entry.onnx.items())))  # a re-export of either file reloads
+        if cached is not None and cached.source == source:
             return cached
         tensors, _meta = load_weights(entry, directory)
         config = {**descriptor.config, **entry.config}
@@ -203,10 +211,13 @@ def load_model(model_id: str, device: str | torch.device = "auto", *, ctx: RunCo
         module = module.eval().requires_grad_(False).to(device=dev, dtype=dtype)
         if dev.type == "cpu":  # see LoadedModel.run_tensor
             module = module.to(memory_format=torch.channels_last)
-        loaded = LoadedModel(descriptor, module, dev, entry.sha256, dtype, directory)
+        runner = _fast_runner(entry, directory, backend, ctx) if backend != "torch" else None
+        loaded = LoadedModel(descriptor, module, dev, entry.sha256, dtype, directory, runner,
+                             str(entry.onnx.get("bf16", "no")))
+        loaded.source = source
         with _lock:
             if _models.get(model_id, (None,))[0] is descriptor:  # not re-registered meanwhile
-                _loaded[(model_id, str(dev), str(directory))] = loaded  # replaces an older version
+                _loaded[(model_id, str(dev), str(directory), backend)] = loaded  # replaces an older version
         return loaded
 
 
@@ -236,6 +247,33 @@ def _install_cancel_hooks(module: torch.nn.Module) -> None:
     module._photorestore_cancel_hooks = True
 
 
+def _fast_runner(entry, directory: Path, backend: str, ctx: RunContext | None):
+    """The ONNX runtime's runner for a verified export, or None (torch runs the model) with the reason logged;
+    a corrupt export or a runtime that fails to start is also a warning: it costs the user speed."""
+    import logging
+
+    from app.core.infer.backends import build_runner
+    from app.core.infer.device import configure_cpu_threads
+
+    def fall_back(message: str, warn: bool) -> None:
+        message = f"{entry.id}: {message}; running it on torch instead"
+        if warn and ctx is not None:
+            ctx.warn(message)  # logs it too
+        else:
+            logging.getLogger("photorestore").log(logging.WARNING if warn else logging.DEBUG, message)
+
+    try:
+        data = load_onnx(entry, directory)
+    except ModelUnavailableError as exc:
+        fall_back(exc.message, warn=exc.state != MISSING)
+        return None
+    try:
+        return build_runner(backend, data, configure_cpu_threads())
+    except Exception as exc:  # noqa: BLE001 - any runtime failure: torch still works
+        fall_back(f"{backend} could not load the ONNX export ({type(exc).__name__}: {str(exc)[:200]})", warn=True)
+        return None
+
+
 def _runner(module: torch.nn.Module, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
     """The module as the tiler calls it. On the CPU, weights (``load_model``) and tiles are channels-last:
     oneDNN's NHWC convolutions measured 1.3-1.9x faster than NCHW for our nets (CycleISP, KinD, DeblurGAN,
@@ -258,33 +296,82 @@ class LoadedModel:
         descriptor: the registered :class:`ModelDescriptor`.
         module: the ``nn.Module`` in eval mode on ``device`` in ``dtype``.
         sha256: of the weight file (part of the pipeline cache key).
+        runner: the fast CPU runtime's tile function (None: the torch module runs).
+        bf16: where bfloat16 is allowed on the fast runtime: ``"full"``, ``"preview"`` or ``"no"``
+            (the manifest's measured precision policy, docs/performance.md).
     """
 
     def __init__(self, descriptor: ModelDescriptor, module: torch.nn.Module, device: torch.device,
-                 sha256: str, dtype: torch.dtype, directory: Path) -> None:
+                 sha256: str, dtype: torch.dtype, directory: Path, runner=None, bf16: str = "no") -> None:
         self.descriptor = descriptor
         self.module = module
         self.device = device
         self.sha256 = sha256
         self.dtype = dtype
         self._directory = directory
+        self.runner = runner
+        self.bf16 = bf16
+        self.source: tuple[str, str] = (sha256, "")
 
     @property
     def id(self) -> str:
         return self.descriptor.id
 
+    @property
+    def backend(self) -> str:
+        return self.runner.backend if self.runner is not None else "torch"
+
+    def precision(self, ctx: RunContext | None = None) -> str:
+        """``"bf16"`` where the precision policy allows it for full-size renders, else ``"f32"``.
+
+        ``$PHOTORESTORE_PRECISION=f32`` pins float32 (tests comparing backends, benchmarks)."""
+        import os
+
+        if self.runner is None or os.environ.get("PHOTORESTORE_PRECISION", "").lower() == "f32":
+            return "f32"
+        # Only "full": previews run exactly what the export runs (what you see is what you export), so a model
+        # whose bf16 is good enough for previews only (>= 40 dB, < 50 dB) runs float32 everywhere.
+        return "bf16" if self.bf16 == "full" else "f32"
+
+    def tile_fn(self, ctx: RunContext | None = None, precision: str | None = None) -> Callable:
+        """What the tiler calls per tile: the fast runtime (at ``precision``, default :meth:`precision`)
+        or the torch module."""
+        if self.runner is None:
+            return _runner(self.module, self.device)
+        runner, prec = self.runner, precision or self.precision(ctx)
+
+        def run(t: torch.Tensor) -> torch.Tensor:
+            if self.runner is None:  # an earlier tile failed on the runtime
+                return _runner(self.module, self.device)(t)
+            try:
+                return runner(t, prec)
+            except MemoryError:
+                raise  # the tiler's halve-and-retry
+            except Exception as exc:  # noqa: BLE001 - a runtime failure must cost speed, not the result
+                message = (f"{self.id}: the {runner.backend} backend failed on a {tuple(t.shape)} tile "
+                           f"({type(exc).__name__}: {str(exc)[:160]}); continuing on torch")
+                if ctx is not None:
+                    ctx.warn(message)
+                else:
+                    import logging
+                    logging.getLogger("photorestore").warning(message)
+                self.runner = None  # for the rest of this model's life in the cache
+                return _runner(self.module, self.device)(t)
+
+        return run
+
     def __repr__(self) -> str:
         dtype = str(self.dtype).replace("torch.", "")
-        return f"LoadedModel({self.id}, {self.device}, {dtype}, {self.sha256[:8]})"
+        return f"LoadedModel({self.id}, {self.device}, {self.backend}, {dtype}, {self.sha256[:8]})"
 
     def _rebind(self, dev: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
         # CPU fallback after a GPU out-of-memory: a float32 CPU copy, cached like any other.
         return _runner(load_model(self.id, dev, directory=self._directory).module, dev)
 
     def run_tensor(self, x: torch.Tensor, ctx: RunContext | None = None,
-                   tile: int | None = None) -> torch.Tensor:
+                   tile: int | None = None, precision: str | None = None) -> torch.Tensor:
         """Run on ``(N, in_channels, H, W)`` CPU tensor; returns ``(N, out_channels, H*scale, W*scale)``
-        float32 on the CPU, clamped to ``value_range``."""
+        float32 on the CPU, clamped to ``value_range``. ``precision`` overrides the policy (benchmarks)."""
         d = self.descriptor
         if x.ndim != 4 or x.shape[1] != d.in_channels:
             cond = f" ({d.in_channels - d.cond_channels} image + {d.cond_channels} conditioning)" \
@@ -301,7 +388,7 @@ class LoadedModel:
         outer, _active.ctx = getattr(_active, "ctx", None), ctx
         try:
             with torch.inference_mode():
-                out = tiled_apply(_runner(self.module, self.device), x, tile=tile, overlap=d.overlap,
+                out = tiled_apply(self.tile_fn(ctx, precision), x, tile=tile, overlap=d.overlap,
                                   multiple=d.size_multiple, scale=d.scale, ctx=ctx, device=self.device,
                                   dtype=self.dtype, bytes_per_pixel=d.bytes_per_pixel, min_tile=whole,
                                   rebind=self._rebind)

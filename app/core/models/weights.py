@@ -34,7 +34,7 @@ STATES = (VERIFIED, MISSING, CORRUPT, UNTRAINED)
 
 __all__ = [
     "CORRUPT", "MISSING", "STATES", "UNTRAINED", "VERIFIED", "ManifestEntry", "ManifestError", "ModelState",
-    "ModelUnavailableError", "file_sha256", "load_weights", "manifest_path", "models_dir", "read_manifest",
+    "ModelUnavailableError", "file_sha256", "load_onnx", "load_weights", "manifest_path", "models_dir", "read_manifest",
     "verify",
 ]
 
@@ -203,3 +203,33 @@ def load_weights(entry: ManifestEntry, directory: Path | None = None,
     if dev.type != "cpu":
         tensors = {k: v.to(dev) for k, v in tensors.items()}
     return tensors, metadata
+
+
+def load_onnx(entry: ManifestEntry, directory: Path | None = None) -> bytes:
+    """The verified bytes of an entry's ONNX export (the fast CPU backends' model file).
+
+    The sha256 is computed from the very bytes returned, so the runtime never parses an unverified file.
+
+    Raises:
+        ModelUnavailableError: no export listed, a malformed ``onnx`` table, a missing file or a sha256
+            mismatch (the caller falls back to torch: the safetensors weights are still good).
+    """
+    directory = directory or models_dir()
+    if entry.onnx_problem:
+        raise ModelUnavailableError(entry.id, CORRUPT, f"manifest entry [models.{entry.id}]: {entry.onnx_problem}")
+    if not entry.onnx:
+        raise ModelUnavailableError(entry.id, MISSING, "no ONNX export is listed in the manifest")
+    if str(entry.onnx.get("weights_sha256", entry.sha256)).lower() != entry.sha256:
+        raise ModelUnavailableError(entry.id, CORRUPT, "the ONNX export was made from other weights; "
+                                                       "re-export it (python -m app.train.export_onnx)")
+    path = directory / str(entry.onnx["file"])
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelUnavailableError(entry.id, MISSING, f"cannot read {path}: {exc}") from exc
+    sha = hashlib.sha256(data).hexdigest()
+    if sha != str(entry.onnx["sha256"]).lower():
+        raise ModelUnavailableError(entry.id, CORRUPT, f"ONNX file {path.name} is corrupt or was replaced: sha256 "
+                                                       f"{sha[:12]}... does not match the manifest's "
+                                                       f"{str(entry.onnx['sha256'])[:12]}...")
+    return data

@@ -207,8 +207,10 @@ def pad_to_multiple(x: torch.Tensor, multiple: int, *,
     """
     h, w = x.shape[-2:]
     ph, pw = pad_amounts(h, w, multiple)
-    if ph == 0 and pw == 0:
+    if multiple == 1:
         return x, (h, w)
+    # No "already a multiple" shortcut: a traced ONNX export must keep the pad for every tile size (the
+    # traced size had none). Padding by zero is one cheap copy.
     if mode == "reflect" and (ph >= h or pw >= w):
         mode = "replicate"
     return F.pad(x, (0, pw, 0, ph), mode=mode), (h, w)

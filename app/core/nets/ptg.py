@@ -115,7 +115,8 @@ class _WindowAttention(nn.Module):
         b, c, h, w = x.shape
         s = self.window
         ph, pw = (-h) % s, (-w) % s
-        xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        # Padded even when ph == pw == 0: a traced ONNX export then keeps the pad for every tile size.
+        xp = F.pad(x, (0, pw, 0, ph), mode="replicate")
         hh, ww = xp.shape[-2:]
         qkv = self.qkv(xp).view(b, 3, self.heads, c // self.heads, hh // s, s, ww // s, s)
         # -> (3, b * cells, heads, s*s, d)

@@ -34,7 +34,11 @@ from app.gui.presets import Presets
 
 log = logging.getLogger("photorestore")
 
-DEVICE_ITEMS = (("Auto", "auto"), ("CPU", "cpu"), ("GPU (CUDA)", "cuda"), ("GPU (Apple MPS)", "mps"))
+#: (text, "device" or "device/backend"): the CPU entries also pick the inference runtime (app/core/infer/backends.py;
+#: plain "CPU" = the fastest installed one). GPUs always run torch.
+DEVICE_ITEMS = (("Auto", "auto"), ("CPU", "cpu"), ("CPU · OpenVINO", "cpu/openvino"),
+                ("CPU · ONNX Runtime", "cpu/onnxruntime"), ("CPU · PyTorch", "cpu/torch"),
+                ("GPU (CUDA)", "cuda"), ("GPU (Apple MPS)", "mps"))
 #: ops whose one parameter deserves a big slider at the top of the panel.
 PROMINENT = {"lowlight": "ratio"}
 
@@ -56,7 +60,7 @@ class DeviceCombo(QComboBox):
 
 class OpsPanel(QWidget):
     """Signals:
-    device_changed(str): "auto", "cpu", "cuda" or "mps".
+    device_changed(str): "auto", "cpu", "cuda" or "mps", or "cpu/<backend>" (see :data:`DEVICE_ITEMS`).
     device_probe_requested(): the device list is about to be shown.
     auto_requested(): the user wants a recipe proposed from the photo's analysis.
     message(str): a line for the status bar / error banner.
@@ -279,14 +283,20 @@ class OpsPanel(QWidget):
             card.set_megapixels(full_mp, preview_mp)
 
     def device_value(self) -> str:
-        return str(self.device.currentData())
+        """The device part of the choice ("cpu" for every CPU runtime)."""
+        return str(self.device.currentData()).split("/")[0]
 
-    def set_device(self, value: str) -> None:
-        i = self.device.findData(value)
+    def backend_value(self) -> str:
+        """The runtime part of the choice ("auto" unless a CPU runtime was picked)."""
+        value = str(self.device.currentData())
+        return value.split("/", 1)[1] if "/" in value else "auto"
+
+    def set_device(self, value: str, backend: str = "auto") -> None:
+        i = self.device.findData(value if backend == "auto" else f"{value}/{backend}")
         self.device.setCurrentIndex(max(0, i))
 
     def set_device_available(self, value: str, ok: bool) -> None:
-        """Grey out a device this machine does not have (checked in the background)."""
+        """Grey out a device (or CPU runtime) this machine does not have (checked in the background)."""
         i = self.device.findData(value)
         if i >= 0:
             item = self.device.model().item(i)

@@ -1,0 +1,189 @@
+"""Inference backends: torch everywhere, and a fast CPU runtime for the models' ONNX exports.
+
+Which one runs is decided per device when a model is loaded (:func:`resolve_backend`), so ops never
+know: ``LoadedModel`` hands the tiler either the torch module or a runner from here, and the tiler
+does the rest (tiles, blending, progress, cancellation) exactly as before.
+
+- ``torch``: CUDA, MPS, training, and the CPU fallback when no runtime is installed.
+- ``openvino``: the CPU default. Measured fastest on our nets (docs/performance.md: ~1.2-2.5x torch in
+  float32 on an AVX-512 CPU, ~2x more in bfloat16 where the precision policy allows it).
+- ``onnxruntime``: the same ONNX files; float32 only (its CPU bf16 kernels are incomplete), kept as a
+  choice because it is smaller and sometimes the faster float32 runtime.
+
+``auto`` resolves to ``$PHOTORESTORE_BACKEND`` if set, then the process default (the GUI's device
+menu sets it with :func:`set_default_backend`), then the first importable of :data:`FAST_ORDER` on the
+CPU and torch elsewhere. A runtime that is requested but cannot be imported falls back with a warning.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import os
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from app.core.context import RunContext
+
+log = logging.getLogger("photorestore")
+
+BACKEND_CHOICES = ("auto", "torch", "openvino", "onnxruntime")
+FAST_ORDER = ("openvino", "onnxruntime")  # by measurement: bench/backends.py, docs/performance.md
+PRECISIONS = ("f32", "bf16")
+_default = "auto"
+
+
+def set_default_backend(name: str) -> None:
+    """What ``auto`` means for this process (the GUI's device menu); ``auto`` restores the measured order."""
+    global _default
+    _default = check_backend(name)
+
+
+def check_backend(name: str | None) -> str:
+    value = (name or "auto").strip().lower()
+    if value not in BACKEND_CHOICES:
+        raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(BACKEND_CHOICES)}")
+    return value
+
+
+@functools.cache
+def backend_available(name: str) -> bool:
+    """True if ``name``'s runtime imports here (torch always does)."""
+    if name == "torch":
+        return True
+    try:
+        if name == "openvino":
+            import openvino  # noqa: F401
+        elif name == "onnxruntime":
+            import onnxruntime  # noqa: F401
+        else:
+            return False
+    except Exception as exc:  # noqa: BLE001 - a broken install is "not available", not a crash
+        log.debug("backend %s unavailable: %s", name, exc)
+        return False
+    return True
+
+
+def available_backends() -> list[str]:
+    return [b for b in BACKEND_CHOICES[1:] if backend_available(b)]
+
+
+def resolve_backend(pref: str | None, device: torch.device, ctx: RunContext | None = None) -> str:
+    """The backend a model loaded for ``device`` runs on (never ``auto``)."""
+    name = check_backend(pref)
+    if name == "auto":
+        name = check_backend(os.environ.get("PHOTORESTORE_BACKEND") or _default)
+    if device.type != "cpu":
+        if name not in ("auto", "torch"):
+            _warn(ctx, f"the {name} backend runs on the CPU only; using torch on {device}")
+        return "torch"
+    if name not in ("auto", "torch") and not backend_available(name):
+        _warn(ctx, f"the {name} backend is not installed; using the fastest available one")
+        name = "auto"
+    if name == "auto":
+        return next((b for b in FAST_ORDER if backend_available(b)), "torch")
+    return name
+
+
+def _warn(ctx: RunContext | None, message: str) -> None:
+    if ctx is not None:
+        ctx.warn(message)
+    else:
+        log.warning(message)
+
+
+def _as_memory_error(exc: Exception) -> Exception:
+    """Runtimes report allocation failures as generic errors; the tiler halves tiles on MemoryError."""
+    text = str(exc).lower()
+    if any(s in text for s in ("bad_alloc", "failed to allocate", "out of memory", "cannot allocate")):
+        return MemoryError(str(exc))
+    return exc
+
+
+class OnnxRunner:
+    """Runs an ONNX model on ``(N, C, h, w)`` CPU float32 tensors (the tiler's tile function).
+
+    ``precision`` is applied per call (``runner(t, "bf16")``): the precision policy depends on the
+    model (its measured policy), the compiled graph is shared.
+    """
+
+    backend = ""
+
+    def __call__(self, t: torch.Tensor, precision: str = "f32") -> torch.Tensor:
+        x = np.ascontiguousarray(t.detach().cpu().numpy(), dtype=np.float32)
+        try:
+            y = self._infer(x, precision)
+        except Exception as exc:  # noqa: BLE001 - re-raised, as MemoryError when it is one
+            raise _as_memory_error(exc) from exc
+        return torch.from_numpy(y)
+
+    def _infer(self, x: np.ndarray, precision: str) -> np.ndarray:
+        raise NotImplementedError
+
+
+class OpenVinoRunner(OnnxRunner):
+    """OpenVINO CPU plugin. Compiled once per tile shape and precision (static shapes measured faster
+    than the dynamic graph, and a run uses one tile shape); the last few are kept."""
+
+    backend = "openvino"
+    KEEP = 4
+
+    def __init__(self, onnx_bytes: bytes, threads: int) -> None:
+        import openvino as ov
+
+        self._core = ov.Core()
+        self._model = self._core.read_model(io.BytesIO(onnx_bytes))
+        self._threads = threads
+        self._compiled: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()  # one compile/infer at a time: infer requests are not re-entrant
+
+    def _request(self, shape: tuple[int, ...], precision: str):
+        key = (shape, precision)
+        request = self._compiled.get(key)
+        if request is None:
+            model = self._model.clone()
+            model.reshape({model.inputs[0].get_any_name(): list(shape)})
+            config = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": self._threads,
+                      "PERFORMANCE_HINT": "LATENCY"}
+            request = self._core.compile_model(model, "CPU", config).create_infer_request()
+            self._compiled[key] = request
+            while len(self._compiled) > self.KEEP:
+                self._compiled.popitem(last=False)
+        self._compiled.move_to_end(key)
+        return request
+
+    def _infer(self, x: np.ndarray, precision: str) -> np.ndarray:
+        with self._lock:
+            request = self._request(tuple(x.shape), precision)
+            return request.infer({0: x})[0].copy()
+
+
+class OrtRunner(OnnxRunner):
+    """ONNX Runtime, CPU execution provider, float32 (a bf16 request runs in float32)."""
+
+    backend = "onnxruntime"
+
+    def __init__(self, onnx_bytes: bytes, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+
+    def _infer(self, x: np.ndarray, precision: str) -> np.ndarray:
+        return self._session.run(None, {self._input: x})[0]
+
+
+def build_runner(backend: str, onnx_bytes: bytes, threads: int) -> OnnxRunner:
+    if backend == "openvino":
+        return OpenVinoRunner(onnx_bytes, threads)
+    if backend == "onnxruntime":
+        return OrtRunner(onnx_bytes, threads)
+    raise ValueError(f"no ONNX runner for backend {backend!r}")
