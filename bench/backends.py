@@ -61,7 +61,8 @@ def bench_models(ids: list[str], size: int, repeats: int) -> None:
     mp = size * size / 1e6
     print(f"one {size}x{size} tile, {threads} threads, best of {repeats}; s/MP (x torch) | max abs diff | PSNR vs "
           f"torch f32")
-    print(f"{'model':24s} {'torch f32':>10s} " + " ".join(f"{b[:4] + ' ' + p:>30s}" for b in runtimes
+    short = {"onnxruntime": "ORT", "openvino": "OpenVINO"}
+    print(f"{'model':24s} {'torch f32':>10s} " + " ".join(f"{short[b] + ' ' + p:>30s}" for b in runtimes
                                                          for p in (("f32", "bf16") if b == "openvino" else ("f32",))))
     for model_id in ids:
         entry, _ = lookup(model_id)
