@@ -33,6 +33,12 @@ def data_dir() -> Path:
     return log_file().parent
 
 
+def beside_photos() -> bool:
+    """Whether sidecars go beside the photos (default) or only into the data folder:
+    ``PHOTORESTORE_SIDECARS=data`` (the tests set it, so they never write into photo folders)."""
+    return os.environ.get("PHOTORESTORE_SIDECARS", "beside").strip().lower() != "data"
+
+
 class PhotoEdits(QObject):
     """Keeps the window's :class:`~app.gui.edit_model.EditModel` in step with the open photo's sidecar."""
 
@@ -81,7 +87,7 @@ class PhotoEdits(QObject):
             return
         self._dirty = False
         try:
-            save_sidecar(self.path, self.win.model.recipe(), data_dir())
+            save_sidecar(self.path, self.win.model.recipe(), data_dir(), beside_photo=beside_photos())
         except OSError as exc:
             self.win.show_message(f"Edits of {Path(self.path).name} not saved: {exc}", "error")
 
@@ -105,7 +111,7 @@ class PhotoEdits(QObject):
             if os.path.abspath(p) == os.path.abspath(self.path or ""):
                 continue
             try:
-                save_sidecar(p, recipe, data_dir())
+                save_sidecar(p, recipe, data_dir(), beside_photo=beside_photos())
                 done += 1
             except OSError as exc:
                 self.win.show_message(f"Edits not applied to {Path(p).name}: {exc}", "error")

@@ -21,9 +21,11 @@ from app.gui.workers import live_workers  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own settings file (never the user's)."""
+    """Every test gets its own settings file (never the user's), and its photo edits go to that isolated
+    data folder, never beside the photos (tests open the shared datasets' photos)."""
     path = tmp_path_factory.mktemp("settings") / "photorestore.ini"
     monkeypatch.setenv("PHOTORESTORE_SETTINGS", str(path))
+    monkeypatch.setenv("PHOTORESTORE_SIDECARS", "data")
     return path
 
 

@@ -8,11 +8,13 @@ import shutil
 import pytest
 from conftest import open_and_wait
 
-from app.core.pipeline.sidecar import beside, load_sidecar
+from app.core.pipeline.sidecar import beside, in_data_dir, load_sidecar
+from app.gui.sidecars import data_dir
 
 
 @pytest.fixture
-def two_photos(photo_png, tmp_path):
+def two_photos(photo_png, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHOTORESTORE_SIDECARS", "beside")  # the app's default; conftest keeps tests to "data"
     a, b = tmp_path / "dark.png", tmp_path / "day.png"
     shutil.copy(photo_png, a)
     shutil.copy(photo_png, b)
@@ -82,3 +84,13 @@ def test_failed_open_keeps_the_current_photo_and_its_edits(qtbot, window, two_ph
     assert window.message_bar.isVisible() and "broken.jpg" in window.message_bar.text
     qtbot.waitUntil(lambda: window.last_render is not None
                     and window.last_render.request.key == window.doc.preview_source()[1], timeout=20000)
+
+
+def test_data_folder_mode_never_writes_beside_the_photo(qtbot, window, two_photos, monkeypatch):
+    monkeypatch.setenv("PHOTORESTORE_SIDECARS", "data")
+    a, _ = two_photos
+    open_and_wait(qtbot, window, a)
+    window.model.set_enabled("exposure", True)
+    qtbot.waitUntil(lambda: in_data_dir(a, data_dir()).exists(), timeout=5000)
+    assert not beside(a).exists()
+    assert load_sidecar(a, data_dir()).steps[0].op_id == "exposure"

@@ -55,8 +55,11 @@ def load_sidecar(photo: str | os.PathLike[str], data_dir: str | os.PathLike[str]
 
 
 def save_sidecar(photo: str | os.PathLike[str], recipe: Recipe,
-                 data_dir: str | os.PathLike[str] | None) -> Path | None:
+                 data_dir: str | os.PathLike[str] | None, *, beside_photo: bool = True) -> Path | None:
     """Write ``recipe`` as the photo's sidecar (atomically); with no enabled step, remove it instead.
+
+    ``beside_photo=False`` keeps every sidecar in the data folder (the user's choice for folders they do
+    not want written to even when they could be, e.g. a shared library or a dataset).
 
     Returns:
         The file written, or None when the photo now has no sidecar.
@@ -75,7 +78,7 @@ def save_sidecar(photo: str | os.PathLike[str], recipe: Recipe,
         return None
     target = beside(photo)
     clean = Recipe(steps, recipe.name)
-    if os.access(target.parent, os.W_OK):
+    if beside_photo and os.access(target.parent, os.W_OK):
         try:
             clean.save(target)
             stale = in_data_dir(photo, data_dir) if data_dir is not None else None
