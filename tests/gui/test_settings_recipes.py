@@ -128,10 +128,13 @@ def test_run_gui_opens_the_photo_and_exits(qtbot, photo_png, with_path):
     assert log_file().is_file()
 
 
-def test_steps_survive_opening_another_photo(qtbot, window, photo_png, kdc_file):
-    window.model.set_enabled("exposure", True)
+def test_steps_come_back_with_their_photo(qtbot, window, photo_png, kdc_file):
+    # Edits are per photo (issue 26): another photo starts from nothing; returning brings them back as Steps.
     open_and_wait(qtbot, window, photo_png)
+    window.model.set_enabled("exposure", True)
     open_and_wait(qtbot, window, kdc_file)
+    assert window.last_render.request.steps == [] or not any(s.enabled for s in window.last_render.request.steps)
+    open_and_wait(qtbot, window, photo_png)
     assert [s.op_id for s in window.last_render.request.steps] == ["exposure"]
     assert isinstance(window.last_render.request.steps[0], Step)
 
