@@ -21,7 +21,8 @@ from pathlib import Path
 from app.core import workflow
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image, Metadata
-from app.gui.imaging import Pyramid, downscale, pyramid_from_image
+from app.core.workflow.preview import downscale
+from app.gui.imaging import Pyramid, pyramid_from_image
 
 #: long side of the interactive preview (about 2 MP for a 3:2 photo).
 PREVIEW_SIDE = 1800

@@ -116,14 +116,3 @@ def pyramid_from_image(image: Image, *, ref_scale: float = 1.0,
     if image.space is ColorSpace.LINEAR:
         data = linear_to_srgb(data)
     return build_pyramid(to_display_u8(data), ref_scale=ref_scale, origin=origin)
-
-
-def downscale(image: Image, max_side: int) -> Image:
-    """An area-averaged copy whose long side is at most ``max_side`` (the image itself if smaller)."""
-    h, w = image.height, image.width
-    s = max_side / max(h, w)
-    if s >= 1.0:
-        return image
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    data = cv2.resize(image.data, size, interpolation=cv2.INTER_AREA)
-    return image.with_data(np.ascontiguousarray(data.reshape(size[1], size[0], -1)))

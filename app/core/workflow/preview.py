@@ -40,14 +40,15 @@ def _colour(image: Image) -> dict:
     return colour
 
 
-def _area_downscale(image: Image, max_side: int) -> Image:
+def downscale(image: Image, max_side: int) -> Image:
+    """An area-averaged copy whose long side is at most ``max_side`` (the image itself if smaller)."""
     h, w = image.height, image.width
     s = max_side / max(h, w)
     if s >= 1.0:
         return image
     size = (max(1, round(w * s)), max(1, round(h * s)))
     data = cv2.resize(image.data, size, interpolation=cv2.INTER_AREA)
-    return image.with_data(data.reshape(size[1], size[0], -1))
+    return image.with_data(np.ascontiguousarray(data.reshape(size[1], size[0], -1)))
 
 
 def _bin_planes(packed: np.ndarray, ph: int, pw: int) -> np.ndarray:
@@ -86,7 +87,7 @@ def preview_source(image: Image, max_side: int) -> Image:
         :data:`OVERSAMPLE` times that size, which the pipeline's development averages down.
     """
     if image.space is not ColorSpace.BAYER or image.raw is None:
-        return _area_downscale(image, max_side)
+        return downscale(image, max_side)
     h, w = image.height, image.width
     s = OVERSAMPLE * max_side / max(h, w)
     if s >= 1.0:  # small enough already: the preview *is* the export's input, developed by LibRaw
