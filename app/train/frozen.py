@@ -23,5 +23,6 @@ def frozen_model(model_id: str, device: torch.device) -> nn.Module:
 
     key = f"{model_id}@{device}"
     if key not in _frozen:
-        _frozen[key] = load_model(model_id, "cpu").module.to(device).float().eval().requires_grad_(False)
+        module = load_model(model_id, "cpu", backend="torch").module  # training needs torch, never a runtime
+        _frozen[key] = module.to(device).float().eval().requires_grad_(False)
     return _frozen[key]

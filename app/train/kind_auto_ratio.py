@@ -46,7 +46,7 @@ class Illumination:
     def __init__(self) -> None:
         from app.core.models.registry import load_model
 
-        self.net = load_model(st.DECOMPOSITION_ID, "cpu").module
+        self.net = load_model(st.DECOMPOSITION_ID, "cpu", backend="torch").module
 
     @torch.inference_mode()
     def __call__(self, img: np.ndarray) -> torch.Tensor:

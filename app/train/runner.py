@@ -127,7 +127,7 @@ class Runner:
     def _init_from(self, model_id: str, new: tuple[str, ...] = ()) -> None:
         from app.core.models.registry import load_model
 
-        source = load_model(model_id, "cpu").module
+        source = load_model(model_id, "cpu", backend="torch").module
         try:
             missing, unexpected = self.model.load_state_dict(source.state_dict(), strict=False)
         except RuntimeError as exc:  # shape mismatches

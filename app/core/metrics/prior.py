@@ -29,7 +29,7 @@ def degradation_probabilities(srgb: np.ndarray, grid: int = 4) -> dict[str, floa
     ys = np.linspace(0, h - CROP, grid).astype(int)
     xs = np.linspace(0, w - CROP, grid).astype(int)
     crops = np.stack([srgb[y:y + CROP, x:x + CROP, :3] for y in ys for x in xs])
-    net = load_model(MODEL_ID, "cpu").module
+    net = load_model(MODEL_ID, "cpu", backend="torch").module
     with torch.inference_mode():
         logits = net.logits(torch.from_numpy(np.ascontiguousarray(crops.transpose(0, 3, 1, 2), np.float32)))
     probs = torch.softmax(logits.float(), dim=1).mean(0)

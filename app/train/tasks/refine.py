@@ -75,7 +75,7 @@ def build_model(cfg: dict[str, Any]) -> nn.Module:
     if prior == "degradation":
         from app.core.models.registry import load_model
 
-        net.prior.load_state_dict(load_model("ptg_degradation_prior", "cpu").module.state_dict())
+        net.prior.load_state_dict(load_model("ptg_degradation_prior", "cpu", backend="torch").module.state_dict())
     net.refine_base = cfg["model"]["base"]
     return net
 
