@@ -314,7 +314,23 @@ def extra_binaries() -> list[tuple[str, str]]:
     import sys
 
     found = [p for p in lib.glob(names.get(sys.platform, "libexiv2.so"))]
-    return [(str(p), "pyexiv2/lib") for p in found]
+    return [(str(p), "pyexiv2/lib") for p in found] + _openvino_plugins()
+
+
+#: OpenVINO loads its device plugins and model-format frontends with dlopen from the folder of
+#: libopenvino itself (``openvino/libs``: ``_pyopenvino``'s RPATH), so PyInstaller's link analysis never
+#: sees them: without these the frozen app's OpenVINO cannot read an ONNX file. CPU only, ONNX and IR only.
+OPENVINO_PLUGINS = ["*openvino_intel_cpu_plugin*", "*openvino_auto_plugin*", "*openvino_auto_batch_plugin*",
+                    "*openvino_hetero_plugin*", "*openvino_onnx_frontend*", "*openvino_ir_frontend*"]
+
+
+def _openvino_plugins() -> list[tuple[str, str]]:
+    spec = importlib.util.find_spec("openvino")
+    if not spec or not spec.origin:
+        return []
+    libs = Path(spec.origin).parent / "libs"
+    found = sorted({p for pattern in OPENVINO_PLUGINS for p in libs.glob(pattern) if p.is_file()})
+    return [(str(p), "openvino/libs") for p in found]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from app.core.context import Cancelled, RunContext
+from app.core.infer import backends
 from app.core.infer.backends import available_backends, resolve_backend
 from app.core.models.export import export_model
 from app.core.models.manifest import read_manifest, update_manifest
@@ -139,6 +140,8 @@ def test_progress_cancel_and_out_of_memory_per_tile(tiny):
 def test_resolve_backend(monkeypatch):
     cpu = torch.device("cpu")
     monkeypatch.delenv("PHOTORESTORE_BACKEND", raising=False)
+    assert resolve_backend("auto", cpu) == "torch"  # FAST_ORDER is empty until the suite's segfault is understood
+    monkeypatch.setattr(backends, "FAST_ORDER", ("openvino", "onnxruntime"))
     assert resolve_backend("auto", cpu) == RUNTIMES[0] == ("openvino" if "openvino" in RUNTIMES else RUNTIMES[0])
     assert resolve_backend("torch", cpu) == "torch"
     ctx = RunContext()
