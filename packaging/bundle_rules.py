@@ -229,6 +229,10 @@ OTHER_FILE_EXCLUDES = [
     "openvino/libs/libopenvino_tensorflow*", "openvino/libs/libopenvino_pytorch_frontend*",
     "openvino/libs/libopenvino_paddle_frontend*", "openvino/libs/libopenvino_jax_frontend*",
     "openvino/libs/libopenvino_gguf_frontend*",
+    # ... and their Python bindings, which link those libraries (a bundled binding with its library left out
+    # is a broken dependency that deb_depends refuses); ONNX and IR stay.
+    "openvino/frontend/tensorflow/*", "openvino/frontend/pytorch/*", "openvino/frontend/jax/*",
+    "openvino/frontend/paddle/*",
     "*/__pycache__/*", "*.pyi", "*.h", "*.hpp", "*.cuh", "*.cpp", "*.pyx", "rawpy/*.pyx",
     "pyexiv2/lib/exiv2api.cpp",
     "*/tests/*",  # numpy/PIL/... test folders when a hook collected them as data
