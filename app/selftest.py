@@ -87,11 +87,12 @@ def _backend_check() -> int:
     import numpy as np
     import torch
 
-    from app.core.infer.backends import resolve_backend
+    from app.core.infer.backends import available_backends
     from app.core.models.registry import descriptors, load_model, model_state
     from app.core.models.weights import lookup
 
-    backend = resolve_backend("auto", torch.device("cpu"))
+    # The bundled runtime, default or not (``auto`` is torch for now: docs/performance.md).
+    backend = next((b for b in ("openvino", "onnxruntime") if b in available_backends()), "torch")
     if backend == "torch":
         print("selftest: fast CPU backend: none installed, models run on torch",
               file=sys.stderr if getattr(sys, "frozen", False) else sys.stdout)
