@@ -75,8 +75,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     failed, taken = 0, set()
     try:
-        for src in inputs:
+        for k, src in enumerate(inputs):
             if cancel.is_set():
+                # the signal came while the previous file was being finished: say so for what is left
+                _err(f"photorestore: cancelled; {len(inputs) - k} file(s) not processed, from {src.name}")
                 break
             bar = ProgressBar(src.name)
             ctx = RunContext(bar, cancel, device=args.device, backend=args.backend, tile=args.tile)
