@@ -146,7 +146,7 @@ MODELS: list[tuple[ModelDescriptor, Builder]] = [
     # JPEG artefact removal (app/core/ops/dejpeg.py): sRGB + a constant quality/100 map (cond channel);
     # size_multiple 2 = the pixel-unshuffle; receptive field ~38 px, so 32 px of overlap is exact enough.
     (ModelDescriptor(id="dejpeg_fast", arch="dejpeg", config={"channels": 32, "depth": 8}, input_space="srgb",
-                     in_channels=4, cond_channels=1, size_multiple=2, overlap=32,
+                     in_channels=4, cond_channels=1, size_multiple=2, overlap=32, cpu_tile=512,
                      description="JPEG artefact removal (small quality-conditioned residual net)"), _dejpeg),
 ]
 

@@ -31,3 +31,13 @@ def map_rows(fn: Callable[[np.ndarray], np.ndarray], data: np.ndarray, ctx: RunC
         ctx.progress(y1 / h)
     assert out is not None
     return out
+
+
+def blend_to_array(out, x, strength: float, channels: int) -> np.ndarray:
+    """A net's ``(1, 3, H, W)`` output blended with its input ``x`` by ``strength``, clamped to [0, 1], as an
+    ``(H, W, channels)`` float32 array (a grey input gets the mean of the colour output back)."""
+    if strength != 1.0:
+        out.sub_(x).mul_(strength).add_(x)
+    out.clamp_(0.0, 1.0)
+    result = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
+    return result if channels == 3 else result.mean(axis=2, keepdims=True, dtype=np.float32)

@@ -22,6 +22,7 @@ import numpy as np
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
 from app.core.ops.base import Op, model_status, param
+from app.core.ops.chunks import blend_to_array
 from app.core.ops.refine import HELP, REFINERS, refine_tensor
 
 if TYPE_CHECKING:
@@ -83,11 +84,7 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refi
         out = refine_tensor("deblur", x, out, ctx.sub(0.5, 1.0))
     else:
         out = model.run_tensor(x, ctx)
-    if strength != 1.0:
-        out.sub_(x).mul_(strength).add_(x)
-    out.clamp_(0.0, 1.0)
-    result = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
-    return result if data.shape[2] == 3 else result.mean(axis=2, keepdims=True, dtype=np.float32)
+    return blend_to_array(out, x, strength, data.shape[2])
 
 
 class DeblurOp(Op):

@@ -17,12 +17,11 @@ import numpy as np
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
 from app.core.ops.base import Op, param
+from app.core.ops.chunks import blend_to_array
 
 MODEL_ID = "dejpeg_fast"
 #: Quality assumed when it is Auto and the file carries no JPEG tables (the middle of the trained range).
 FALLBACK_QUALITY = 40
-#: The net's tiles on a CPU: small nets gain nothing from bigger ones, and progress stays fluid.
-CPU_TILE = 512
 
 
 @dataclass(frozen=True)
@@ -53,13 +52,8 @@ def dejpeg_array(model, data: np.ndarray, quality: float, strength: float, ctx: 
     rgb = data if data.shape[2] == 3 else np.repeat(data, 3, axis=2)
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
     q = torch.full((1, 1, *x.shape[2:]), float(np.clip(quality, 1, 100)) / 100.0)
-    tile = ctx.tile or (CPU_TILE if model.device.type == "cpu" else None)
-    out = model.run_tensor(torch.cat([x, q], dim=1), ctx, tile=tile)
-    if strength != 1.0:
-        out.sub_(x).mul_(strength).add_(x)
-    out.clamp_(0.0, 1.0)
-    result = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
-    return result if data.shape[2] == 3 else result.mean(axis=2, keepdims=True, dtype=np.float32)
+    out = model.run_tensor(torch.cat([x, q], dim=1), ctx)  # tiles: the descriptor's CPU policy
+    return blend_to_array(out, x, strength, data.shape[2])
 
 
 class DejpegOp(Op):
