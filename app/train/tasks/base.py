@@ -52,7 +52,8 @@ class Task:
         default_loss: loss spec used when the config's ``loss`` is empty.
         forward: ``(model, batch) -> prediction`` matching ``batch["gt"]``.
         descriptor: ``(cfg, model_id) -> ModelDescriptor`` used for the model card when the id is not
-            registered in ``app/core/models/catalog.py`` (test models); None: the catalog's.
+            registered in ``app/core/models/catalog.py`` (an experiment's own id); a task of a shipped
+            family uses :func:`like_catalog`, so the family's facts are declared once, in the catalog.
         build_discriminator: ``cfg -> nn.Module`` for GAN tasks: the runner then also trains this
             discriminator adversarially (:mod:`app.train.gan`); None: plain supervised training.
         losses: task-specific loss types the config's ``loss`` may name, next to the shared ones.
@@ -68,6 +69,21 @@ class Task:
     build_discriminator: Callable[[dict], nn.Module] | None = None
     losses: Mapping[str, Callable[..., nn.Module]] = field(default_factory=dict)
 
+
+def like_catalog(family: str | Callable[[dict], str], arch_config: Callable[[dict], dict[str, Any]]
+                 ) -> Callable[[dict, str], ModelDescriptor]:
+    """A :attr:`Task.descriptor` for experiments of a shipped family: the catalog's descriptor of
+    ``family`` (a model id, or ``cfg -> model id``) with the experiment's id and builder kwargs, so
+    channels, ranges and tile policy are never written twice."""
+    import dataclasses
+
+    from app.core.models.registry import get_descriptor
+
+    def descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
+        base = get_descriptor(family(cfg) if callable(family) else family)
+        return dataclasses.replace(base, id=model_id, config=arch_config(cfg))
+
+    return descriptor
 
 
 def build_mixture(cfg: Mapping[str, Any], splits: Splits, split: str, *, degrade: Degradation | None = None,

@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from app.core.models.descriptor import ModelDescriptor
 from app.train.splits import Splits
-from app.train.tasks.base import Task, build_mixture
+from app.train.tasks.base import Task, build_mixture, like_catalog
 
 #: Tile overlap for the FPN, as in the catalog: exact for a receptive-field radius up to overlap // 4 = 64 px,
 #: smoothly blended beyond (the 1/32-scale features see further; app/core/ops/deblur.py uses big tiles).
@@ -93,18 +92,12 @@ def _build_data(cfg: dict, splits: Splits, split: str):
     return build_mixture(cfg, splits, split, degrade=degradation(cfg))
 
 
-def _descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
-    return ModelDescriptor(id=model_id, arch="deblurgan", config=arch_config(cfg), input_space="srgb",
-                           size_multiple=32, overlap=OVERLAP, bytes_per_pixel=1024,
-                           description="motion deblurring (DeblurGAN-v2 FPN)")
-
-
 TASK = Task(
     name="deblur",
     build_model=build_model,
     arch=lambda cfg: ("deblurgan", arch_config(cfg)),
     build_data=_build_data,
     default_loss=[{"type": "mse", "weight": 0.5}, {"type": "perceptual", "weight": 0.006, "layer": "conv3_3"}],
-    descriptor=_descriptor,
+    descriptor=like_catalog("deblurgan_fast", arch_config),
     build_discriminator=build_discriminator,
 )

@@ -17,9 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from app.core.models.descriptor import ModelDescriptor
 from app.train.splits import Splits
-from app.train.tasks.base import Task, build_mixture
+from app.train.tasks.base import Task, build_mixture, like_catalog
 
 #: OpenCV sampling-factor codes: 4:2:0 (libjpeg's default), 4:2:2, 4:4:4.
 SUBSAMPLING = (cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
@@ -97,12 +96,6 @@ def _build_data(cfg: dict, splits: Splits, split: str):
     return build_mixture(cfg, splits, split, degrade=degradation(cfg), keep_info=("quality",))
 
 
-def _descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
-    return ModelDescriptor(id=model_id, arch="dejpeg", config=_model_kwargs(cfg), input_space="srgb",
-                           in_channels=4, cond_channels=1, size_multiple=2, overlap=32,
-                           description="JPEG artefact removal (small quality-conditioned residual net)")
-
-
 TASK = Task(
     name="dejpeg",
     build_model=build_model,
@@ -110,5 +103,5 @@ TASK = Task(
     build_data=_build_data,
     default_loss=[{"type": "charbonnier", "eps": 1e-3}],
     forward=forward,
-    descriptor=_descriptor,
+    descriptor=like_catalog("dejpeg_fast", _model_kwargs),
 )

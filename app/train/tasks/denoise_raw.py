@@ -29,10 +29,9 @@ import torch
 from torch import nn
 
 from app.core.isp.synthetic_camera import IspParams
-from app.core.models.descriptor import ModelDescriptor
 from app.train.raw_pairs import make_raw_pair
 from app.train.splits import Splits
-from app.train.tasks.base import Task, build_mixture
+from app.train.tasks.base import Task, build_mixture, like_catalog
 
 DEFAULT_MODEL_ID = "cycleisp_raw_denoise"
 
@@ -114,10 +113,9 @@ def _build_data(cfg: dict, splits: Splits, split: str):
     return build_mixture(cfg, splits, split, degrade=degradation(cfg), keep_info=keep)
 
 
-def _descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
-    return ModelDescriptor(id=model_id, arch="cycleisp", config=arch_config(cfg), input_space="bayer4",
-                           in_channels=8, cond_channels=4, out_channels=4, value_range=(-0.1, 1.0),
-                           size_multiple=2, overlap=48, description="RAW denoiser (CycleISP dual-attention RRGs)")
+def _family(cfg: dict) -> str:
+    """The shipped model whose facts a run's preset shares (the full preset has its own entry)."""
+    return "cycleisp_raw_denoise_full" if arch_config(cfg)["config"] == "full" else "cycleisp_raw_denoise"
 
 
 TASK = Task(
@@ -127,5 +125,5 @@ TASK = Task(
     build_data=_build_data,
     default_loss=[{"type": "l1"}],
     forward=forward,
-    descriptor=_descriptor,
+    descriptor=like_catalog(_family, arch_config),
 )

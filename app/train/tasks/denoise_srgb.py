@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.models.descriptor import ModelDescriptor
 from app.train.splits import Splits
-from app.train.tasks.base import Task, build_mixture
+from app.train.tasks.base import Task, build_mixture, like_catalog
 
 DEFAULT_MODEL_ID = "cycleisp_srgb_denoise"
 
@@ -59,9 +58,9 @@ def _build_data(cfg: dict, splits: Splits, split: str):
     return build_mixture(cfg, splits, split, degrade=degradation(cfg))
 
 
-def _descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
-    return ModelDescriptor(id=model_id, arch="cycleisp", config=arch_config(cfg), input_space="srgb",
-                           overlap=32, description="sRGB denoiser (CycleISP dual-attention RRGs)")
+def _family(cfg: dict) -> str:
+    """The shipped model whose facts a run's preset shares (the full preset has its own entry)."""
+    return "cycleisp_srgb_denoise_full" if arch_config(cfg)["config"] == "full" else "cycleisp_srgb_denoise"
 
 
 TASK = Task(
@@ -70,5 +69,5 @@ TASK = Task(
     arch=lambda cfg: ("cycleisp", arch_config(cfg)),
     build_data=_build_data,
     default_loss=[{"type": "charbonnier", "eps": 1e-3}],
-    descriptor=_descriptor,
+    descriptor=like_catalog(_family, arch_config),
 )

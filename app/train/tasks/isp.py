@@ -20,9 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.core.models.descriptor import ModelDescriptor
 from app.train.splits import Splits
-from app.train.tasks.base import Task, build_mixture
+from app.train.tasks.base import Task, build_mixture, like_catalog
 
 ISP_ARCH = "cycleisp"
 
@@ -94,11 +93,6 @@ def _weights(cfg: dict, train: bool, used: list[str]) -> list[float]:
     return [float(s.get("weight", 1.0)) for s in specs if s["name"] in used]
 
 
-def _descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
-    return ModelDescriptor(id=model_id, arch=ISP_ARCH, config=arch_config(cfg), size_multiple=2, overlap=64,
-                           description="learned ISP (CycleISP RGB2RAW + RAW2RGB)")
-
-
 TASK = Task(
     name="isp",
     build_model=build_model,
@@ -106,6 +100,6 @@ TASK = Task(
     build_data=build_data,
     default_loss=[{"type": "isp_l1"}],
     forward=forward,
-    descriptor=_descriptor,
+    descriptor=like_catalog("cycleisp_learned_isp", arch_config),
     losses={"isp_l1": IspLoss},
 )

@@ -17,8 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from app.core.models.descriptor import ModelDescriptor
-from app.train.tasks.base import Task
+from app.train.tasks.base import Task, like_catalog
 from app.train.tasks.kind_common import KIND_ARCH, arch_config, build_data, decompose_pair, decomposition_id
 
 NET = "adjustment"
@@ -54,12 +53,6 @@ def build_model(cfg: dict[str, Any]) -> nn.Module:
     return net
 
 
-def descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
-    return ModelDescriptor(id=model_id, arch=KIND_ARCH, config=arch_config(cfg, NET), in_channels=2,
-                           out_channels=1, size_multiple=8, overlap=16,
-                           description="KinD illumination adjustment (local tone curve, ratio alpha)")
-
-
 TASK = Task(
     name="kind_adjust",
     build_model=build_model,
@@ -67,5 +60,5 @@ TASK = Task(
     build_data=build_data,
     default_loss=[{"type": "mse"}, {"type": "gradient"}],
     forward=forward,
-    descriptor=descriptor,
+    descriptor=like_catalog("kind_adjustment", lambda cfg: arch_config(cfg, NET)),
 )

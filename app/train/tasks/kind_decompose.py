@@ -17,9 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.core.models.descriptor import ModelDescriptor
 from app.train.losses import image_gradients
-from app.train.tasks.base import Task
+from app.train.tasks.base import Task, like_catalog
 from app.train.tasks.kind_common import KIND_ARCH, arch_config, build_data
 
 NET = "decomposition"
@@ -96,11 +95,6 @@ def build_model(cfg: dict[str, Any]) -> nn.Module:
     return kind.build(**arch_config(cfg, NET))
 
 
-def descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
-    return ModelDescriptor(id=model_id, arch=KIND_ARCH, config=arch_config(cfg, NET), out_channels=4,
-                           size_multiple=4, overlap=32, description="KinD decomposition I -> (R, L)")
-
-
 TASK = Task(
     name="kind_decompose",
     build_model=build_model,
@@ -109,5 +103,5 @@ TASK = Task(
     default_loss=[{"type": "kind_decomposition"}],
     losses={"kind_decomposition": KinDDecompositionLoss},  # packed (B, 11, H, W) prediction: task-only
     forward=forward,
-    descriptor=descriptor,
+    descriptor=like_catalog("kind_decomposition", lambda cfg: arch_config(cfg, NET)),
 )

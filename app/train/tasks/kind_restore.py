@@ -19,8 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from app.core.models.descriptor import ModelDescriptor
-from app.train.tasks.base import Task
+from app.train.tasks.base import Task, like_catalog
 from app.train.tasks.kind_common import KIND_ARCH, arch_config, build_data, decompose_pair, decomposition_id
 
 NET = "restoration"
@@ -63,11 +62,6 @@ def build_model(cfg: dict[str, Any]) -> nn.Module:
     return net
 
 
-def descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
-    return ModelDescriptor(id=model_id, arch=KIND_ARCH, config=arch_config(cfg, NET), in_channels=4,
-                           size_multiple=8, overlap=32, description="KinD reflectance restoration")
-
-
 TASK = Task(
     name="kind_restore",
     build_model=build_model,
@@ -75,5 +69,5 @@ TASK = Task(
     build_data=build_data,
     default_loss=[{"type": "mse"}, {"type": "ssim"}, {"type": "gradient"}],
     forward=forward,
-    descriptor=descriptor,
+    descriptor=like_catalog("kind_restoration", lambda cfg: arch_config(cfg, NET)),
 )

@@ -17,9 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from app.core.models.descriptor import ModelDescriptor
 from app.train.splits import Splits
-from app.train.tasks.base import Task, frozen_model
+from app.train.tasks.base import Task, frozen_model, like_catalog
 
 ARCH = "ptg"
 #: base op -> the exported model ids its forward needs.
@@ -86,11 +85,6 @@ def build_data(cfg: dict, splits: Splits, split: str):
     return get_task(cfg["model"]["data_task"]).build_data(cfg, splits, split)
 
 
-def descriptor(cfg: dict, model_id: str) -> ModelDescriptor:
-    return ModelDescriptor(id=model_id, arch=ARCH, config=arch_config(cfg), in_channels=6, size_multiple=32,
-                           overlap=128, half_ok=False, description=f"PTG refinement of {cfg['model']['base']}")
-
-
 TASK = Task(
     name="refine",
     build_model=build_model,
@@ -98,5 +92,5 @@ TASK = Task(
     build_data=build_data,
     default_loss=[{"type": "charbonnier", "eps": 1e-3}],
     forward=forward,
-    descriptor=descriptor,
+    descriptor=like_catalog(lambda cfg: f"ptg_refine_{cfg['model']['base']}", arch_config),
 )
