@@ -18,7 +18,6 @@ new pixel dimensions, no thumbnail or MakerNote, Software set.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import re
@@ -33,6 +32,7 @@ import numpy as np
 import pyexiv2
 import tifffile
 
+from app.core.fsutil import atomic_path
 from app.core.image import ColorSpace, Image
 from app.core.io import exif, icc
 from app.core.io.containers import (
@@ -264,26 +264,6 @@ def remove_stale_partials(folder: str | os.PathLike[str], started: float) -> lis
     return removed
 
 
-def _commit(tmp: Path, dest: Path, overwrite: bool) -> None:
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    if overwrite:
-        os.replace(tmp, dest)
-        return
-    try:
-        os.link(tmp, dest)  # atomic and fails if dest appeared meanwhile
-    except FileExistsError:
-        raise ExportError(dest, "already exists (use overwrite to replace it)") from None
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, None):
-            raise
-        if dest.exists():  # no hard links here (FAT, some network shares): best effort
-            raise ExportError(dest, "already exists (use overwrite to replace it)") from None
-        os.replace(tmp, dest)
-        return
-    os.unlink(tmp)
-
-
 def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None = None, quality: int = 92,  # noqa: A002
                overwrite: bool = False, keep_metadata: bool = True,
                protect: Iterable[str | os.PathLike[str]] = ()) -> Path:  # fmt: skip
@@ -328,10 +308,11 @@ def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None
     blocks = _blocks(image, keep_metadata, cfa=image.space is ColorSpace.BAYER)
     tmp = _temp_path(dest)
     try:
-        WRITERS[fmt](tmp, image, blocks, int(quality), EXPORT_FORMATS[fmt][1])
-        _commit(tmp, dest, overwrite)
+        with atomic_path(dest, overwrite=overwrite, temp=lambda _dest: tmp):
+            WRITERS[fmt](tmp, image, blocks, int(quality), EXPORT_FORMATS[fmt][1])
     except BaseException as exc:
-        tmp.unlink(missing_ok=True)
+        if isinstance(exc, FileExistsError):  # the commit met a file that appeared meanwhile
+            raise ExportError(dest, "already exists (use overwrite to replace it)") from None
         if isinstance(exc, ImageIOError):
             if exc.path == str(tmp):
                 raise type(exc)(dest, exc.reason) from None
