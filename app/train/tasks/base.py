@@ -86,6 +86,12 @@ def like_catalog(family: str | Callable[[dict], str], arch_config: Callable[[dic
     return descriptor
 
 
+def by_preset(family: str, arch_config: Callable[[dict], dict[str, Any]]) -> Callable[[dict], str]:
+    """``cfg -> model id`` for :func:`like_catalog`: ``family``, or ``family_full`` for the full preset
+    (it has its own catalog entry: wider, so other tile facts)."""
+    return lambda cfg: f"{family}_full" if arch_config(cfg).get("config") == "full" else family
+
+
 def build_mixture(cfg: Mapping[str, Any], splits: Splits, split: str, *, degrade: Degradation | None = None,
                   keep_info: Sequence[str] = ()) -> MixedDataset:
     """Samplers for every ``data.sources`` entry of ``cfg``, mixed by weight.

@@ -31,7 +31,7 @@ from torch import nn
 from app.core.isp.synthetic_camera import IspParams
 from app.train.raw_pairs import make_raw_pair
 from app.train.splits import Splits
-from app.train.tasks.base import Task, build_mixture, like_catalog
+from app.train.tasks.base import Task, build_mixture, by_preset, like_catalog
 
 DEFAULT_MODEL_ID = "cycleisp_raw_denoise"
 
@@ -113,11 +113,6 @@ def _build_data(cfg: dict, splits: Splits, split: str):
     return build_mixture(cfg, splits, split, degrade=degradation(cfg), keep_info=keep)
 
 
-def _family(cfg: dict) -> str:
-    """The shipped model whose facts a run's preset shares (the full preset has its own entry)."""
-    return "cycleisp_raw_denoise_full" if arch_config(cfg)["config"] == "full" else "cycleisp_raw_denoise"
-
-
 TASK = Task(
     name="denoise_raw",
     build_model=build_model,
@@ -125,5 +120,5 @@ TASK = Task(
     build_data=_build_data,
     default_loss=[{"type": "l1"}],
     forward=forward,
-    descriptor=like_catalog(_family, arch_config),
+    descriptor=like_catalog(by_preset("cycleisp_raw_denoise", arch_config), arch_config),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.train.splits import Splits
-from app.train.tasks.base import Task, build_mixture, like_catalog
+from app.train.tasks.base import Task, build_mixture, by_preset, like_catalog
 
 DEFAULT_MODEL_ID = "cycleisp_srgb_denoise"
 
@@ -58,16 +58,11 @@ def _build_data(cfg: dict, splits: Splits, split: str):
     return build_mixture(cfg, splits, split, degrade=degradation(cfg))
 
 
-def _family(cfg: dict) -> str:
-    """The shipped model whose facts a run's preset shares (the full preset has its own entry)."""
-    return "cycleisp_srgb_denoise_full" if arch_config(cfg)["config"] == "full" else "cycleisp_srgb_denoise"
-
-
 TASK = Task(
     name="denoise_srgb",
     build_model=build_model,
     arch=lambda cfg: ("cycleisp", arch_config(cfg)),
     build_data=_build_data,
     default_loss=[{"type": "charbonnier", "eps": 1e-3}],
-    descriptor=like_catalog(_family, arch_config),
+    descriptor=like_catalog(by_preset("cycleisp_srgb_denoise", arch_config), arch_config),
 )
