@@ -31,10 +31,21 @@ log = logging.getLogger("photorestore")
 Converter = Callable[[np.ndarray, float], np.ndarray]
 
 
+#: the creation date written into the embedded profile's header (ICC dateTimeNumber: y, m, d, h, min, s)
+PROFILE_DATE = (2024, 1, 1, 0, 0, 0)
+
+
 @functools.lru_cache(maxsize=1)
 def srgb_profile() -> bytes:
-    """The sRGB profile we embed in every export (LittleCMS' built-in sRGB)."""
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    """The sRGB profile we embed in every export (LittleCMS' built-in sRGB), with a fixed creation date.
+
+    LittleCMS stamps the current time into the header, which made two exports of the same photo differ in
+    12 bytes (a batch's results must be the same bytes wherever and whenever they were made: docs/batch.md).
+    """
+    raw = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    raw[24:36] = struct.pack(">6H", *PROFILE_DATE)
+    raw[84:100] = bytes(16)  # profile ID (an MD5 that covers the date): all zero means "not computed"
+    return bytes(raw)
 
 
 def srgb_encode(lin: np.ndarray) -> np.ndarray:

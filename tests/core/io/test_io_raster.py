@@ -116,6 +116,21 @@ def test_srgb_profile_is_not_reconverted(tmp_path: Path) -> None:
     np.testing.assert_array_equal(load_image(path).data, pattern().astype(np.float32) / 255)
 
 
+def test_embedded_srgb_profile_is_the_same_bytes_every_time() -> None:
+    """LittleCMS dates the profile it builds; ours carries a fixed date, so exports of one photo made at
+    different times (a batch's local and cluster runs) are the same bytes. Everything else is LittleCMS'."""
+    import struct
+
+    from app.core.io import icc
+
+    ours = icc.srgb_profile()
+    fresh = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    assert struct.unpack(">6H", ours[24:36]) == icc.PROFILE_DATE
+    assert len(ours) == len(fresh) and ours[:24] == fresh[:24] and ours[100:] == fresh[100:]
+    loaded = ImageCms.ImageCmsProfile(io.BytesIO(ours))  # still a valid profile
+    assert "sRGB" in ImageCms.getProfileDescription(loaded)
+
+
 def test_16bit_png_precision_and_grey(tmp_path: Path) -> None:
     ramp = np.arange(65536, dtype=np.uint16).reshape(256, 256)
     rgb = np.stack([ramp, ramp.T, 65535 - ramp], -1)
