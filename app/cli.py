@@ -40,8 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     r = sub.add_parser("run", help="process files headless")
-    r.add_argument("inputs", nargs="+", help="RAW or raster files")
-    r.add_argument("-o", "--outdir", required=True, help="output folder (created if missing)")
+    r.add_argument("inputs", nargs="+", help="RAW or raster files, or folders of them")
+    r.add_argument("-o", "--outdir", required=True,
+                   help="output folder (created if missing); its photorestore-batch.json records what was "
+                   "done, so running the same command again resumes (see docs/batch.md)")
+    r.add_argument("-r", "--recursive", action="store_true", help="also take the photos in sub-folders")
+    r.add_argument("-j", "--jobs", type=_bounded_int(1, 256), default=None,
+                   help="worker processes (default: 1, in this process); CPU threads are split between them; "
+                   "with CUDA GPUs one worker per GPU is the useful number")
     r.add_argument("--op", action="append", default=[], metavar="NAME[:key=value,...]",
                    help="an op to run, in order; repeatable (see `photorestore ops`); "
                    "`auto` runs the recipe the photo analysis proposes")
@@ -73,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen app's --jobs workers re-enter here (no-op otherwise)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:
         return _gui(argv)  # `photorestore photo.CR2` opens it in the app

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-import time
 from pathlib import Path
 
-from app.cli_progress import ProgressBar
-from app.core.workflow.auto import AUTO, expand_auto  # the one Auto, shared with the GUI
+from app.cli_run import cmd_run  # noqa: F401 - dispatched by name from cli.main
 
 
 def _err(message: str) -> None:
@@ -20,114 +16,6 @@ def _err(message: str) -> None:
 def _file_error(src: Path, exc: Exception) -> str:
     """``name: error: reason``, one line per failed file (I/O errors carry the name in str() already)."""
     return f"{src.name}: error: {getattr(exc, 'reason', None) or exc}"
-
-
-def build_steps(args: argparse.Namespace) -> list:
-    from app.core.pipeline import Recipe, parse_op_arg
-
-    steps = list(Recipe.load(args.recipe).steps) if args.recipe else []
-    steps += [AUTO if text.strip() == AUTO else parse_op_arg(text) for text in args.op]
-    return steps
-
-
-def output_path(src: Path, outdir: Path, fmt: str, taken: set[str]) -> Path:
-    """``outdir/<stem>.<ext>`` for ``src``'s result, distinct from every name taken earlier in this run
-    (``photo.jpg`` from three folders: ``photo.jpg``, ``photo-jpg.jpg``, ``photo-jpg-2.jpg``)."""
-    from app.core.io.naming import claim_name
-
-    ext = {"jpg": ".jpg", "png": ".png", "png16": ".png", "tiff16": ".tif", "dng": ".dng"}[fmt]
-    return claim_name(outdir / (src.stem + ext), src.suffix.lstrip(".").lower(), taken)
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from app.core.context import Cancelled, RunContext
-    from app.core.io import ImageIOError
-    from app.core.io.export import remove_stale_partials
-    from app.core.models.weights import ModelUnavailableError
-    from app.core.pipeline import OpUnavailableError, RecipeError
-    from app.core.workflow import ExportOptions, default_format, dng_kind_for, export_image, open_photo
-
-    started = time.time()
-    try:
-        steps = build_steps(args)
-    except RecipeError as exc:
-        _err(f"photorestore: {exc}")
-        return 2
-    outdir = Path(args.outdir)
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        _err(f"photorestore: cannot create output folder {outdir}: {exc.strerror}")
-        return 2
-    for stale in remove_stale_partials(outdir, started):
-        _err(f"photorestore: note: removed {stale.name}, left by an interrupted earlier run")
-    inputs = [Path(p) for p in args.inputs]
-    protect = [p.resolve() for p in inputs if p.exists()]
-    cancel = threading.Event()
-    stopped_by: list[int] = []
-
-    def stop(signum: int, _frame: object) -> None:
-        # SIGTERM (kill, logout, a service manager) like Ctrl-C: finish or abandon the current write
-        # cleanly (never a half-written or leftover file), then stop.
-        stopped_by.append(signum)
-        cancel.set()
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    failed, taken = 0, set()
-    try:
-        for k, src in enumerate(inputs):
-            if cancel.is_set():
-                # the signal came while the previous file was being finished: say so for what is left
-                _err(f"photorestore: cancelled; {len(inputs) - k} file(s) not processed, from {src.name}")
-                break
-            bar = ProgressBar(src.name)
-            ctx = RunContext(bar, cancel, device=args.device, backend=args.backend, tile=args.tile)
-            try:
-                image = open_photo(src)  # the one RAW policy: a mosaic where there is one (RAW ops run)
-                for note in image.meta.extra.get("notes", ()) if image.meta else ():
-                    _err(f"{src.name}: note: {note}")
-                fmt = args.format or default_format(image)
-                dest = output_path(src, outdir, fmt, taken)
-                file_steps, reasons = expand_auto(steps, image)
-                for reason in reasons:
-                    _err(f"{src.name}: {reason}")
-                # DNG: a JPEG is refused here in one line; which DNG is decided from the plan, before any work
-                kind = f" ({dng_kind_for(image, file_steps)})" if fmt == "dng" else ""
-                opts = ExportOptions(fmt, args.quality, keep_metadata=not args.strip_metadata,
-                                     overwrite=args.overwrite)
-                export_image(image, file_steps, dest, opts, ctx, protect=protect)
-                del image
-                bar.close()
-                for note in ctx.warnings:
-                    _err(f"{src.name}: note: {note}")
-                print(f"{src.name} -> {dest}{kind}")
-            except Cancelled:
-                bar.close()
-                _err(f"{src.name}: cancelled")
-                failed += 1
-                break
-            except ImageIOError as exc:
-                bar.close()
-                _err(_file_error(src, exc))
-                failed += 1
-            except (OpUnavailableError, ModelUnavailableError, RecipeError, ValueError) as exc:
-                bar.close()
-                _err(f"{src.name}: error: {exc}")
-                failed += 1
-            except MemoryError:
-                bar.close()
-                _err(f"{src.name}: error: out of memory (try a smaller --tile)")
-                failed += 1
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-                bar.close()
-                _err(f"{src.name}: error: {type(exc).__name__}: {exc}")
-                failed += 1
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if cancel.is_set():
-        return 128 + (stopped_by[0] if stopped_by else signal.SIGINT)
-    return 1 if failed else 0
 
 
 def cmd_ops(args: argparse.Namespace) -> int:

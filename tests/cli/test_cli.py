@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 
 from app import __version__
 from app.cli import main
+from app.core.batch import MANIFEST_NAME
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample.jpg"
 
@@ -54,21 +55,27 @@ def test_run_processes_good_files_and_reports_bad_ones(tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 1
     assert (out / "good.png").is_file()
-    assert sorted(p.name for p in out.iterdir()) == ["good.png"]  # no partial files for the bad ones
+    # no partial files for the bad ones; the batch manifest records all three
+    assert sorted(p.name for p in out.iterdir()) == ["good.png", MANIFEST_NAME]
     errors = [line for line in captured.err.splitlines() if "error" in line]
     assert len(errors) == 2 and all("Traceback" not in e for e in errors)
     assert any(e.startswith("bad.jpg: error:") for e in errors)
 
 
-def test_run_refuses_to_replace_existing_output_unless_overwrite(tmp_path):
+def test_run_never_replaces_an_existing_output_unless_overwrite(tmp_path):
     src = _jpeg(tmp_path / "a.jpg")
     out = tmp_path / "out"
     assert main(["run", str(src), "-o", str(out)]) == 0
     first = (out / "a.jpg").read_bytes()
-    assert main(["run", str(src), "-o", str(out), "--op", "exposure:ev=1"]) == 1
+    assert main(["run", str(src), "-o", str(out)]) == 0  # the same recipe again: done already, skipped
     assert (out / "a.jpg").read_bytes() == first
-    assert main(["run", str(src), "-o", str(out), "--op", "exposure:ev=1", "--overwrite"]) == 0
-    assert (out / "a.jpg").read_bytes() != first
+    (out / "a-jpg.jpg").write_bytes(b"a file of the user's")  # not ours: not replaced either
+    assert main(["run", str(src), "-o", str(out), "--op", "exposure:ev=1"]) == 0  # a new recipe: a new name
+    assert (out / "a.jpg").read_bytes() == first and (out / "a-jpg.jpg").read_bytes() == b"a file of the user's"
+    assert (out / "a-jpg-2.jpg").read_bytes() != first
+    assert main(["run", str(src), "-o", str(out), "--op", "exposure:ev=2", "--overwrite"]) == 0
+    assert (out / "a-jpg-2.jpg").read_bytes() != first  # --overwrite replaces this input's last result
+    assert sorted(p.name for p in out.iterdir()) == ["a-jpg-2.jpg", "a-jpg.jpg", "a.jpg", MANIFEST_NAME]
 
 
 def test_run_never_overwrites_its_input(tmp_path):
@@ -93,7 +100,7 @@ def test_two_inputs_with_same_stem_get_distinct_outputs(tmp_path):
     b = tmp_path / "x.png"
     PILImage.open(a).save(b)
     assert main(["run", str(a), str(b), "-o", str(tmp_path / "o")]) == 0
-    assert len(list((tmp_path / "o").iterdir())) == 2
+    assert len(list((tmp_path / "o").glob("x*.jpg"))) == 2
 
 
 def test_raw_files_become_16bit_tiffs_with_camera_exif(raw_dir, tmp_path):

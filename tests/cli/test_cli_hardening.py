@@ -16,6 +16,8 @@ import pytest
 import tifffile
 from hardening_util import REPO, assert_clean_stderr, cli, exif_with_empty_orientation, io_testdata, jpeg
 
+from app.core.batch import MANIFEST_NAME
+
 
 def test_jpeg_with_empty_orientation_tag_opens(tmp_path):
     src = jpeg(tmp_path / "orient0.jpg", exif_blob=exif_with_empty_orientation())
@@ -84,9 +86,9 @@ def test_overwrite_with_one_name_from_three_folders_keeps_every_result(tmp_path)
     jpeg(out / "photo.jpg", value=5)  # an older result: --overwrite may replace this one
     res = cli("run", *srcs, "-o", out, "--op", "exposure:ev=0", "--overwrite")
     assert res.returncode == 0, res.stderr
-    targets = [line.split(" -> ")[1] for line in res.stdout.splitlines()]
+    targets = [line.split(" -> ")[1] for line in res.stdout.splitlines() if " -> " in line]
     assert len(set(targets)) == 3, res.stdout
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.name != MANIFEST_NAME)
     assert names == ["photo-jpg-2.jpg", "photo-jpg.jpg", "photo.jpg"]
     means = [cv2.imread(str(out / n)).mean() for n in ("photo.jpg", "photo-jpg.jpg", "photo-jpg-2.jpg")]
     assert means[0] < means[1] < means[2]  # d0, d1, d2 in order: each input's own result
@@ -140,7 +142,7 @@ def test_stale_partials_of_dead_runs_are_removed_at_the_start(tmp_path):
     res = cli("run", jpeg(tmp_path / "a.jpg"), "-o", out, "--op", "exposure:ev=0.1")
     assert res.returncode == 0, res.stderr
     left = {p.name for p in out.iterdir()}
-    assert left == {live.name, fresh.name, other.name, "a.jpg"}
+    assert left == {live.name, fresh.name, other.name, "a.jpg", MANIFEST_NAME}
     assert res.stderr.count("left by an interrupted earlier run") == 2
 
 
@@ -158,7 +160,7 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_no_partial(tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "cancelled" in err
     assert_clean_stderr(err)
-    names = [p.name for p in out.iterdir()]
+    names = [p.name for p in out.iterdir() if p.name != MANIFEST_NAME]
     assert not [n for n in names if ".partial" in n], names
     assert 1 <= len(names) < len(srcs)
     for name in names:  # every output there is whole
@@ -174,7 +176,7 @@ def test_raw_files_renamed_to_raster_names_are_decoded_as_raw(tmp_path, raw_dir)
     res = cli("run", kdc, dng, cr2, "-o", out, "--op", "exposure:ev=0", "--format", "jpg", timeout=300)
     assert res.returncode == 0, res.stderr
     assert_clean_stderr(res.stderr)
-    sizes = {p.name: cv2.imread(str(p)).shape[:2] for p in out.iterdir()}
+    sizes = {p.name: cv2.imread(str(p)).shape[:2] for p in out.glob("*.jpg")}
     assert max(sizes["kdc.jpg"]) >= 500  # the photo, not the 96x64 thumbnail of a TIFF reading
     assert max(sizes["cr2.jpg"]) > 3000 and max(sizes["dng.jpg"]) > 1000
 
@@ -189,7 +191,7 @@ def test_oversized_image_is_refused_before_decoding_under_a_memory_limit(tmp_pat
     assert res.returncode == 1
     line = res.stderr.strip()
     assert line.startswith("big.png: error: image too large for the memory available: 19000x19000") and "\n" not in line
-    assert not any((tmp_path / "out").iterdir())
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [MANIFEST_NAME]  # no image, the failure on record
 
 
 def test_nan_tiff_is_refused_by_run_analyze_and_compare(tmp_path):

@@ -196,4 +196,4 @@ def test_cli_dng(bayer: Path, tmp_path: Path, datasets_dir: Path) -> None:
     assert f"{bayer / KDC}".split("/")[-1] in res.stdout and "(CFA DNG" in res.stdout
     errors = [ln for ln in res.stderr.splitlines() if jpg.name in ln]
     assert errors == [f"{jpg.name}: error: DNG export needs a RAW photo, this is a JPEG image"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["rawpy-test_RAW_KODAK_DC50.dng"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photorestore-batch.json", "rawpy-test_RAW_KODAK_DC50.dng"]
