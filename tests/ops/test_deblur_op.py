@@ -80,8 +80,36 @@ def _photo(h: int, w: int, seed: int = 0) -> np.ndarray:
 
 
 def _run(params: dict, data: np.ndarray, ctx: RunContext | None = None) -> np.ndarray:
+    """The op with ``params``; blur-aware mode off unless asked (these tests check the plain network)."""
     op = get_op("deblur")
+    params = {"adaptive": False, **params}
     return op.run(Image(data), make_params(op.Params, params), ctx or RunContext(device="cpu")).data
+
+
+@pytest.mark.usefixtures("datasets_dir")
+def test_blur_aware_leaves_a_sharp_photo_and_clamps_overshoot(fast_net):
+    """Blur-aware (the default): a sharp photo (measured) comes back unchanged without running the network;
+    a blurred one gets the network's result, never beyond the input's local 3x3 range."""
+    import cv2
+
+    from app.core.ops.deblur_guard import blur_need
+    from app.train.splits import load_splits
+
+    item = next(it for it in load_splits().items("urban100", "val") if it.key == "img_003_SRF_4_HR")
+    img = cv2.cvtColor(cv2.imread(str(item.paths[0])), cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    h, w = img.shape[:2]
+    sharp = np.ascontiguousarray(img[(h - 256) // 2:][:256, (w - 256) // 2:][:, :256])  # a sharp city photo
+    assert blur_need(sharp)[0] == 0.0
+    op = get_op("deblur")
+    out = op.run(Image(sharp), op.Params(), RunContext(device="cpu"))
+    assert np.array_equal(out.data, sharp) and out.meta.extra["deblur"]["need"] == 0.0
+    blurred = cv2.GaussianBlur(sharp, (0, 0), 2.0)
+    need = blur_need(blurred)[0]
+    assert need == 1.0
+    got = _run({"adaptive": True}, blurred)
+    k = np.ones((3, 3), np.uint8)
+    assert np.all(got >= cv2.erode(blurred, k) - 1e-6) and np.all(got <= cv2.dilate(blurred, k) + 1e-6)
+    assert np.abs(got - blurred).mean() > 1e-3
 
 
 def test_registered_with_choices_and_model_ids():

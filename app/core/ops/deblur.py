@@ -6,7 +6,9 @@ output is exact up to a receptive-field radius of 64 px and blended smoothly bey
 1/32 features see much further (about +-300 px in theory), so the model's descriptor asks for big tiles --
 up to 2048 px (``tile_cap``), as free memory allows -- which keeps both the truncated context and the
 overlap's extra work small; ``tests/ops/test_deblur_op.py`` measures tiled against untiled output. A 1280x720 frame
-is one tile. Progress is reported per tile and cancellation is checked before every tile. ``strength``
+is one tile. Progress is reported per tile and cancellation is checked before every tile. ``adaptive``
+(default on) scales the result by the photo's measured blur and clamps overshoot
+(:mod:`app.core.ops.deblur_guard`; a photo measured sharp is returned as it is); ``strength`` then
 blends the result with the input. While the chosen model has no verified weights the op is unavailable
 with the registry's reason; it never returns a stand-in result.
 """
@@ -35,12 +37,16 @@ MODEL_IDS = {"fast": "deblurgan_fast", "quality": "deblurgan_quality"}
 
 @dataclass(frozen=True)
 class DeblurParams:
-    VERSION = 1
+    VERSION = 2  # 2: blur-aware (``adaptive``, on by default): scaled by the measured blur, no overshoot
     model: str = param("fast", label="Model", choices=tuple(MODEL_IDS),
                        help="fast (MobileNet-DSC) suits a CPU; quality (MobileNetV2) is slower and sharper")
     strength: float = param(1.0, label="Strength", min=0.0, max=1.0, step=0.05,
                             help="0 = the input, 1 = the network's result; in between blends the two")
     refine: bool = param(False, label="Refine (PTG)", help=HELP)
+    adaptive: bool = param(True, label="Blur-aware",
+                           help="Apply the result as far as the photo measures blurred (edge width, motion "
+                                "streaks; a sharp photo is left as it is) and without halos past the input's "
+                                "local range. Strength then scales that")
 
 
 def prepare_for_inference(module: torch.nn.Module) -> torch.nn.Module:
@@ -61,7 +67,8 @@ def prepare_for_inference(module: torch.nn.Module) -> torch.nn.Module:
     return module
 
 
-def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refine: bool = False) -> np.ndarray:
+def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refine: bool = False,
+                 need: float | None = None) -> np.ndarray:
     """Deblur an ``(H, W, 1|3)`` float32 sRGB array with a loaded generator (the op without the registry checks).
 
     Args:
@@ -71,6 +78,8 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refi
         strength: blend factor in [0, 1] between ``data`` and the network's output.
         ctx: tile progress and cancellation (and ``ctx.tile``, an explicit tile edge).
         refine: run the PTG refiner on the network's output before the blend.
+        need: blur-aware mode (:mod:`app.core.ops.deblur_guard`): the measured need in [0, 1], which
+            scales ``strength``, and the output is clamped to the input's 3x3 range; None = plain blend.
 
     Returns:
         Array of ``data``'s shape, in [0, 1].
@@ -84,6 +93,11 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refi
         out = refine_tensor("deblur", x, out, ctx.sub(0.5, 1.0))
     else:
         out = model.run_tensor(x, ctx)
+    if need is not None:
+        from app.core.ops.deblur_guard import clamp_to_neighbourhood
+
+        clamp_to_neighbourhood(x[0].permute(1, 2, 0).numpy(), out[0].permute(1, 2, 0).numpy())
+        strength *= need
     return blend_to_array(out, x, strength, data.shape[2])
 
 
@@ -120,10 +134,24 @@ class DeblurOp(Op):
                              f"with {image.channels} channel(s)")
         if params.strength == 0.0:  # the blend would return the input exactly; skip the network
             return image
+        info = {"model": model_id, "strength": params.strength, "refine": params.refine,
+                "adaptive": params.adaptive}
+        need = None
+        if params.adaptive:
+            from app.core.ops.deblur_guard import blur_need
+
+            need, measured = blur_need(image.data if image.channels == 3 else np.repeat(image.data, 3, axis=2))
+            info.update(need=need, **measured)
+            if need == 0.0:  # measured sharp: the input, without running the network
+                ctx.progress(1.0, "sharp already: left as it is")
+                return self._tagged(image, info)
         model = load_model(model_id, ctx.device, ctx=ctx)
-        result = deblur_array(model, image.data, params.strength, ctx.sub(0.0, 0.98), refine=params.refine)
+        result = deblur_array(model, image.data, params.strength, ctx.sub(0.0, 0.98), refine=params.refine,
+                              need=need)
         ctx.progress(1.0, "deblurred")
-        meta = dataclasses.replace(image.meta, extra={**image.meta.extra,
-                                                      "deblur": {"model": model_id, "strength": params.strength,
-                                                                 "refine": params.refine}})
-        return dataclasses.replace(image.with_data(result), meta=meta)
+        return self._tagged(image.with_data(result), info)
+
+    @staticmethod
+    def _tagged(image: Image, info: dict) -> Image:
+        meta = dataclasses.replace(image.meta, extra={**image.meta.extra, "deblur": info})
+        return dataclasses.replace(image, meta=meta)

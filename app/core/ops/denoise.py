@@ -6,7 +6,10 @@ the RAW denoiser, which is conditioned on a per-plane noise-variance map (see
 sRGB denoiser. Denoising on the mosaic sees the noise before demosaicking spreads and colours it, which is
 why RAW files take that route. ``strength`` (luminance), ``color_strength`` and ``detail`` blend the
 network's change with the input separately for grain, colour noise and the finest detail
-(:mod:`app.core.ops.denoise_blend`); above 1 the removed noise is pushed further at half rate.
+(:mod:`app.core.ops.denoise_blend`); above 1 the removed noise is pushed further at half rate. On the
+sRGB route, ``adaptive`` (default on) first keeps the network's change only where it is consistent with
+the noise measured on the photo (:mod:`app.core.ops.denoise_guard`), so a clean photo is left nearly
+untouched and texture is not smeared.
 
 Models: ``fast`` (CPU) or ``full`` (the paper's size, for GPUs). A missing or untrained model makes the op
 unavailable with the registry's reason; in ``auto`` mode a RAW file whose RAW model is missing is developed
@@ -25,6 +28,7 @@ from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
 from app.core.ops.base import Op, model_status, param
 from app.core.ops.denoise_blend import blend_luma_chroma
+from app.core.ops.denoise_guard import guard
 from app.core.ops.denoise_noise import NOISE_SOURCES, RawNoise, resolve_raw_noise
 from app.core.ops.refine import HELP, REFINERS, refine_tensor
 
@@ -42,7 +46,8 @@ MODEL_IDS = {
 
 @dataclass(frozen=True)
 class DenoiseParams:
-    VERSION = 2  # 2: strength became the luminance strength; color_strength and detail added (migrate())
+    VERSION = 3  # 2: strength became the luminance strength; color_strength and detail added (migrate())
+    #             3: noise-aware blend (``adaptive``, on by default) on the sRGB route
     mode: str = param("auto", label="Mode", choices=("auto", "raw", "srgb"),
                       help="auto: RAW files on the mosaic before development, other images in sRGB")
     strength: float = param(1.0, label="Luminance", min=0.0, max=1.5, step=0.05,
@@ -68,6 +73,10 @@ class DenoiseParams:
     read: float = param(0.0, label="Manual read noise", min=0.0, max=0.01, step=1e-7, advanced=True,
                         help="RAW, noise source manual: signal-independent variance (0-1 scale)")
     refine: bool = param(False, label="Refine (PTG)", help=HELP + "; sRGB route only")
+    adaptive: bool = param(True, label="Noise-aware",
+                           help="sRGB route: keep the network's change only where it matches the noise measured "
+                                "in this photo, not where it would remove texture (a clean photo is left almost "
+                                "as it is). Luminance / Colour / Detail then blend that result")
 
 
 def blend(noisy: torch.Tensor, denoised: torch.Tensor, strength: float) -> torch.Tensor:
@@ -184,13 +193,17 @@ class DenoiseOp(Op):
             den = refine_tensor("denoise", x, den, ctx.sub(0.45, 0.98))
         else:
             den = model.run_tensor(x, ctx.sub(0.0, 0.98))
+        if params.adaptive:  # before the sliders' blend: they scale what the noise-aware rule kept
+            guarded = guard(image.data[..., :3], np.ascontiguousarray(den[0].permute(1, 2, 0).numpy()))
+            den = torch.from_numpy(np.ascontiguousarray(guarded.transpose(2, 0, 1)))[None]
         out = blend_params(x, den, params).clamp_(0.0, 1.0)
         data = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
         ctx.progress(1.0, "denoised")
         return self._tagged(image.with_data(data), {"mode": "srgb", "model": model_id,
                                                     "strength": params.strength,
                                                     "color_strength": params.color_strength,
-                                                    "detail": params.detail, "refine": params.refine})
+                                                    "detail": params.detail, "refine": params.refine,
+                                                    "adaptive": params.adaptive})
 
     def _run_raw(self, image: Image, params: DenoiseParams, model_id: str, ctx: RunContext) -> Image:
         from app.core.models.registry import load_model
