@@ -75,7 +75,11 @@ def _photo(h: int, w: int, seed: int = 0, dark: float = 1.0) -> np.ndarray:
 
 
 def _run(op_id: str, params: dict, data: np.ndarray, ctx: RunContext | None = None) -> np.ndarray:
+    """The op with ``params``; denoise's noise-aware / deblur's blur-aware mode off unless asked: these tests
+    check the refiner's plumbing, which runs before that mode (tested in test_denoise_guard / test_deblur_op)."""
     op = get_op(op_id)
+    if op_id in ("denoise", "deblur"):
+        params = {"adaptive": False, **params}
     return op.run(Image(data), make_params(op.Params, params), ctx or RunContext(device="cpu")).data
 
 
