@@ -1,8 +1,11 @@
 """Batch export: apply the current recipe to every photo of a folder, as a queue with progress.
 
-Each photo is one job on the compute worker (group "batch", queued, not superseding), so the
-queue shows per-file state, a failing file does not stop the others, Cancel stops the queue,
-and interactive previews still jump ahead (higher priority). Originals are never overwritten.
+The batch engine of ``photorestore run`` (app.core.batch) plans it: the same inputs (exports of this app
+left out), the same manifest in the output folder (so a batch started again, from here or the command
+line, skips what is done and redoes what was interrupted), the same per-photo function and the same
+summary. Each photo is one job on the compute worker (group "batch", queued, not superseding), so the
+queue shows per-file state, a failing file does not stop the others, Cancel stops the queue, and
+interactive previews still jump ahead (higher priority). Originals are never overwritten.
 """
 
 from __future__ import annotations
@@ -26,11 +29,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.io.naming import claim_name
-from app.core.io.provenance import written_by_photorestore
+from app.core.batch import (
+    CANCELLED,
+    DONE,
+    BatchRun,
+    JobResult,
+    Manifest,
+    ManifestError,
+    expand_inputs,
+    plan_batch,
+    run_job,
+)
+from app.core.batch import Job as BatchJob
 from app.core.ops import get_op
 from app.core.pipeline import Step
-from app.core.workflow import ExportOptions, export_file, output_path, photos_in
+from app.core.workflow import ExportOptions
 from app.gui.export_dialog import ExportOptionsWidget
 from app.gui.thumb_strip import ThumbStrip
 from app.gui.workers import Job, Worker
@@ -54,6 +67,8 @@ class BatchDialog(QDialog):
         self.jobs: list[Job] = []
         self.files: list[Path] = []
         self.ok_count = self.fail_count = 0
+        self.run: BatchRun | None = None
+        self.summary_text = ""
         lay = QVBoxLayout(self)
         self.input_edit, row = self._folder_row("Photos in", folder, self._pick_input)
         lay.addLayout(row)
@@ -76,6 +91,10 @@ class BatchDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         lay.addWidget(self.progress)
+        self.summary_label = QLabel()  # the run's summary, as `photorestore run` prints it
+        self.summary_label.setObjectName("batchSummary")
+        self.summary_label.setWordWrap(True)
+        lay.addWidget(self.summary_label)
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.start)
@@ -116,9 +135,8 @@ class BatchDialog(QDialog):
     def scan(self) -> None:
         """List the photos of the input folder; files this app wrote (its Software tag) are skipped."""
         folder = Path(self.input_edit.text().strip())
-        found = photos_in(folder) if folder.is_dir() else []
-        ours = [p for p in found if written_by_photorestore(p)]
-        self.files = [p for p in found if p not in ours]
+        self.files, ours = expand_inputs([folder], outdir=self.output_edit.text().strip() or None) \
+            if folder.is_dir() else ([], [])
         self.skipped = ours
         self.table.setRowCount(len(self.files) + len(ours))
         for r, p in enumerate(self.files + ours):
@@ -136,25 +154,36 @@ class BatchDialog(QDialog):
         out_dir = Path(self.output_edit.text().strip())
         out_dir.mkdir(parents=True, exist_ok=True)
         opts = self.options_widget.options()
-        steps = list(self._steps())
+        try:
+            manifest = Manifest.load(out_dir)
+        except ManifestError as exc:
+            self.summary_label.setText(str(exc))
+            return
+        # the plan: what the output folder's manifest says is done (same photo, same recipe) is skipped
+        plan = plan_batch(self.files, out_dir, list(self._steps()), opts, manifest, format_choice=opts.format,
+                          suffix="_restored")
+        self.run = BatchRun(plan, manifest)
         self.jobs, self.ok_count, self.fail_count = [], 0, 0
-        taken: set[str] = set()  # a.jpg and a.png must not both become a_restored.jpg (nor replace each other)
-        for r, src in enumerate(self.files):
-            out = claim_name(output_path(src, out_dir, opts), src.suffix.lstrip(".").lower(), taken,
-                             avoid_existing=not opts.overwrite)
-            job = self._worker.submit(lambda ctx, s=src, o=out: export_file(s, steps, o, opts, ctx),
-                                      name=f"Export {src.name}", group="batch", supersede=False,
-                                      device=self._device())
-            job.started.connect(lambda r=r: self._status(r, "processing…"))
+        self.summary_label.clear()
+        rows = {str(p.resolve()): r for r, p in enumerate(self.files)}
+        for source, output in plan.done_before:
+            self._status(rows[source], f"skipped: done earlier ({Path(output).name})")
+        for bj in plan.jobs:
+            r = rows.get(bj.source, 0)
+            job = self._worker.submit(lambda ctx, b=bj: run_job(b, ctx), name=f"Export {bj.name}", group="batch",
+                                      supersede=False, device=self._device())
+            job.started.connect(lambda r=r, b=bj: self._started(r, b))
             job.progressed.connect(lambda f, t, r=r: self._status(r, f"{f * 100:.0f} % {t}"))
             job.progressed.connect(lambda *_: self._update_progress())
-            job.resulted.connect(lambda path, r=r: self._done(r, f"saved {Path(path).name}", True))
-            job.failed.connect(lambda msg, r=r: self._done(r, f"failed: {msg}", False))
-            job.cancelled.connect(lambda r=r: self._status(r, "cancelled"))
+            job.resulted.connect(lambda res, r=r, b=bj: self._done(r, b, res))
+            job.failed.connect(lambda msg, r=r, b=bj: self._done(r, b, JobResult(b.id, "failed", error=msg)))
+            job.cancelled.connect(lambda r=r, b=bj: self._done(r, b, JobResult(b.id, CANCELLED)))
             job.finished.connect(self._update_progress)
             self.jobs.append(job)
         self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self.cancel_button.setEnabled(bool(self.jobs))
+        if not self.jobs:
+            self._finish()
 
     def cancel(self) -> None:
         for job in self.jobs:
@@ -167,22 +196,40 @@ class BatchDialog(QDialog):
             item.setText(text)
             item.setToolTip(text)
 
-    def _done(self, row: int, text: str, ok: bool) -> None:
-        self._status(row, text)
-        if ok:
+    def _started(self, row: int, job: BatchJob) -> None:
+        self._status(row, "processing…")
+        if self.run is not None:
+            self.run.job_started(job, "gui")
+
+    def _done(self, row: int, job: BatchJob, result: JobResult) -> None:
+        if self.run is not None:
+            self.run.job_finished(job, result)  # the manifest: done/failed, or pending again if cancelled
+        if result.status == DONE:
             self.ok_count += 1
+            self._status(row, f"saved {Path(job.output).name}")
+        elif result.status == CANCELLED:
+            self._status(row, "cancelled")
         else:
             self.fail_count += 1
+            self._status(row, f"failed: {result.error}")
 
     def _update_progress(self) -> None:
         done = sum(j.done for j in self.jobs)
         running = next((j for j in self.jobs if j.state == "running"), None)
         frac = (done + (running.fraction if running else 0.0)) / max(1, len(self.jobs))
         self.progress.setValue(round(frac * 1000))
-        if self.jobs and done == len(self.jobs):
-            self.start_button.setEnabled(True)
-            self.cancel_button.setEnabled(False)
-            self.finished_all.emit(self.ok_count, self.fail_count)
+        if self.jobs and done == len(self.jobs) and self.run is not None:
+            self._finish()
+
+    def _finish(self) -> None:
+        summary = self.run.close()
+        self.run = None
+        self.summary_text = "\n".join(summary.lines())
+        self.summary_label.setText(self.summary_text)
+        self.progress.setValue(1000)
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.finished_all.emit(self.ok_count, self.fail_count)
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt API
         self.strip.cancel()

@@ -75,7 +75,8 @@ class WindowDialogsMixin:
         dlg = BatchDialog(self.compute, self.model.active_steps, self.export_options(), folder,
                           self.ops_panel.device_value, self)
         dlg.finished_all.connect(lambda ok, bad: self.show_message(
-            f"Batch export: {ok} saved, {bad} failed.", "error" if bad else "info"))
+            "Batch export: " + "; ".join(line.removeprefix("batch: ") for line in dlg.summary_text.splitlines()),
+            "error" if bad else "info"))
         dlg.show()
         return dlg
 

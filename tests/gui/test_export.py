@@ -10,6 +10,7 @@ import pytest
 from conftest import open_and_wait
 from PySide6.QtCore import Qt
 
+from app.core.batch import MANIFEST_NAME
 from app.core.io import load_image
 from app.core.workflow import ExportOptions
 from app.gui.batch_dialog import BatchDialog
@@ -86,11 +87,21 @@ def test_batch_export_queue(qtbot, window, photo_png, tmp_path):
         qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [2, 1]
     out = folder / "restored"
-    assert sorted(p.name for p in out.iterdir()) == ["p0_restored.jpg", "p1_restored.jpg"]
+    assert sorted(p.name for p in out.iterdir()) == ["p0_restored.jpg", "p1_restored.jpg", MANIFEST_NAME]
+    assert "batch: 2 done, 0 skipped (done earlier), 1 failed" in dlg.summary_label.text()
     assert "failed" in dlg.table.item(2, 1).text()
     assert dlg.progress.value() == 1000
     reopened = load_image(str(out / "p1_restored.jpg"))
     assert reopened.height == 350 and np.isfinite(reopened.data).all()
+    # started again (the same engine and manifest as `photorestore run`): what is done is skipped, the
+    # broken file is tried again; nothing is rewritten
+    first = {p.name: p.stat().st_mtime_ns for p in out.glob("*.jpg")}
+    with qtbot.waitSignal(dlg.finished_all, timeout=30000) as blocker:
+        qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [0, 1]
+    assert "batch: 0 done, 2 skipped (done earlier), 1 failed" in dlg.summary_label.text()
+    assert dlg.table.item(0, 1).text() == "skipped: done earlier (p0_restored.jpg)"
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.jpg")} == first
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
@@ -107,7 +118,7 @@ def test_batch_export_same_stem_different_format_keeps_both(qtbot, window, photo
     with qtbot.waitSignal(dlg.finished_all, timeout=30000) as blocker:
         qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [2, 0]
-    out = sorted((folder / "restored").iterdir())
+    out = sorted((folder / "restored").glob("*.jpg"))
     assert [p.name for p in out] == ["a_restored-png.jpg", "a_restored.jpg"]
     assert cv2.imread(str(out[0])).mean() > cv2.imread(str(out[1])).mean() + 20  # the inverted one is a.png's
 
