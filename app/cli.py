@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-j", "--jobs", type=_bounded_int(1, 256), default=None,
                    help="worker processes (default: 1, in this process); CPU threads are split between them; "
                    "with CUDA GPUs one worker per GPU is the useful number")
+    r.add_argument("--cluster", nargs="?", const="auto", default=None, metavar="ADDRESS",
+                   help="run the photos on a Ray cluster: ray://HOST:PORT, HOST:PORT, auto (RAY_ADDRESS; the "
+                   "default without a value) or local; needs pip install 'photorestore[cluster]' and the "
+                   "inputs and output folder at the same paths on every node (docs/batch.md)")
     r.add_argument("--op", action="append", default=[], metavar="NAME[:key=value,...]",
                    help="an op to run, in order; repeatable (see `photorestore ops`); "
                    "`auto` runs the recipe the photo analysis proposes")

@@ -31,6 +31,13 @@ def make_executor(args: argparse.Namespace):  # noqa: ANN201 - an app.core.batch
     """In this process without ``--jobs`` (or with 1 on the CPU), else worker processes with devices assigned."""
     from app.core.batch.local import ProcessExecutor, SerialExecutor
 
+    if getattr(args, "cluster", None):
+        from app.core.batch.cluster import ClusterError
+        from app.core.batch.ray_executor import RayExecutor
+
+        if args.jobs is not None:
+            raise ClusterError("--jobs is for one machine; with --cluster every node gets one worker per device")
+        return RayExecutor(args.cluster, args.device, args.backend)
     if args.jobs is None:
         return SerialExecutor(args.device, args.backend)
     from app.core.batch.devices import plan_workers
@@ -64,6 +71,7 @@ def _printer(outdir: Path):  # noqa: ANN202 - (job, result) -> None
 
 def cmd_run(args: argparse.Namespace) -> int:
     from app.core.batch import BatchRun, Manifest, ManifestError, expand_inputs, plan_batch
+    from app.core.batch.cluster import ClusterError
     from app.core.io.export import remove_stale_partials
     from app.core.pipeline import RecipeError
     from app.core.workflow import ExportOptions
@@ -71,7 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.time()
     try:
         steps = build_steps(args)
-    except RecipeError as exc:
+        executor = make_executor(args)
+    except (RecipeError, ClusterError) as exc:
         _err(f"photorestore: {exc}")
         return 2
     outdir = Path(args.outdir)
@@ -106,8 +115,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     bar = ProgressBar(f"{len(plan.jobs)} photo(s)")
     run = BatchRun(plan, manifest, on_result=_printer(outdir), on_progress=bar)
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    failure = ""
     try:
-        make_executor(args).execute(plan.jobs, run, cancel)
+        executor.execute(plan.jobs, run, cancel)
+    except ClusterError as exc:  # the cluster cannot run it (no Ray, a node without the shared folders...)
+        failure = str(exc)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -115,6 +127,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = run.close()
     for line in summary.lines():
         print(line)
+    if failure:
+        _err(f"photorestore: {failure}")
+        return 2
     if cancel.is_set():
         _err(f"photorestore: cancelled; {summary.not_processed} file(s) not processed (run the same command "
              "again to resume)")
