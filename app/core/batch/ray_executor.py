@@ -149,10 +149,12 @@ class RayExecutor:
         self.cluster, self.device, self.backend = cluster, device, backend
         self.workers: list[str] = []  # labels of the workers that started (for the CLI and tests)
         self.lost = 0  # workers lost during the run
+        self.startup_s = 0.0  # from execute() to the first worker ready: connect, path check, actor start
 
     def execute(self, jobs: list[Job], run: BatchRun, cancel: threading.Event) -> None:
         if not jobs:
             return
+        self._t0 = time.monotonic()
         ray = connect(self.cluster)
         try:
             plans = plan_workers(ray.nodes(), self.device)
@@ -243,6 +245,7 @@ class RayExecutor:
                             raise ClusterError(f"node {slot.plan.node} runs photorestore {info['version']}, "
                                                f"this machine {__version__}: install the same version everywhere")
                         self.workers.append(info["label"])
+                        self.startup_s = self.startup_s or time.monotonic() - self._t0
                         idle.append(slot)
                     else:
                         job, slot = inflight.pop(ref)
