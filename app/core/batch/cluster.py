@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +68,8 @@ def connect(cluster: str) -> Any:
         # `ray start` on the machine then expects that token. An instance that lives for one run gets a token
         # in this process's environment instead (inherited by its nodes): nothing left behind.
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    main = threading.current_thread() is threading.main_thread()
+    sigterm = signal.getsignal(signal.SIGTERM) if main else None
     try:
         if address is None:
             ray.init(include_dashboard=False, logging_level="WARNING", log_to_driver=False)
@@ -73,6 +77,10 @@ def connect(cluster: str) -> Any:
             ray.init(address=address, logging_level="WARNING", log_to_driver=False)
     except Exception as exc:  # noqa: BLE001 - ConnectionError, grpc errors, a missing ray[client]: one line
         raise ClusterError(f"cannot connect to the Ray cluster at {address or 'local'}: {exc}") from exc
+    finally:
+        if main and sigterm is not None:
+            # ray.init makes SIGTERM exit at once; `run` handles it like Ctrl-C (photos in hand end cleanly)
+            signal.signal(signal.SIGTERM, sigterm)
     return ray
 
 

@@ -177,3 +177,32 @@ def test_cli_through_the_ray_client_port_matches_a_local_run(cluster: LocalClust
     assert "batch: 12 done, 0 skipped (done earlier), 0 failed" in remote.stdout
     made = {p.name: p.read_bytes() for p in (tmp_path / "ray").glob("*.jpg")}
     assert len(made) == 12 and made == {p.name: p.read_bytes() for p in (tmp_path / "local").glob("*.jpg")}
+
+
+def test_sigterm_stops_a_cluster_run_cleanly_and_the_same_command_resumes(cluster: LocalCluster,
+                                                                          tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    for i in range(60):
+        PILImage.fromarray(rng.integers(0, 256, (96, 128, 3), np.uint8)).save(tmp_path / f"s{i:02d}.png")
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "app", "run", str(tmp_path), "-o", str(out), "--op", "unsharp", "--format", "png",
+            "--cluster", cluster.address]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not (out.is_dir() and len(list(out.glob("*.png"))) >= 5) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "cancelled" in stderr and "Traceback" not in stderr
+    done = len(list(out.glob("*.png")))
+    assert 5 <= done < 60
+    assert [p.name for p in out.iterdir() if ".partial" in p.name] == []
+    status = Counter(e["status"] for e in json.loads((out / MANIFEST_NAME).read_text())["jobs"])
+    assert status[DONE] == done and sum(status.values()) == 60  # the rest pending: recorded, not lost
+
+    again = subprocess.run(args, capture_output=True, text=True, env=env, timeout=240)
+    assert again.returncode == 0, again.stderr
+    assert f"batch: {60 - done} done, {done} skipped (done earlier), 0 failed" in again.stdout
+    assert len(list(out.glob("*.png"))) == 60
