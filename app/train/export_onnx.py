@@ -67,12 +67,23 @@ def _torch_out(model_id: str, x: np.ndarray) -> np.ndarray:
         return load_model(model_id, "cpu", backend="torch").module(torch.from_numpy(x)).clamp(0, 1).numpy()
 
 
+def _jpeg_with_quality(x: np.ndarray, quality: int) -> np.ndarray:
+    """A ``(1, 3, h, w)`` photo saved as a JPEG at ``quality``, plus the net's quality map (``dejpeg``)."""
+    from app.train.tasks.dejpeg import jpeg_roundtrip
+
+    u8 = np.round(np.clip(x[0].transpose(1, 2, 0), 0, 1) * 255).astype(np.uint8)
+    lq = jpeg_roundtrip(u8, quality).astype(np.float32).transpose(2, 0, 1)[None] / 255
+    return np.concatenate([lq, np.full_like(lq[:, :1], quality / 100)], axis=1)
+
+
 def photo_inputs(model_id: str, size: int = 512) -> list[np.ndarray]:
     """Real-photo inputs for ``model_id`` in its input space, ``(1, C, s, s)`` float32."""
     if model_id == "cycleisp_raw_denoise":
         return _raw(size)
     if model_id == "kind_restoration":
         return [_torch_out("kind_decomposition", x) for x in _srgb(LOWLIGHT_PHOTOS, size)]
+    if model_id == "dejpeg_fast":
+        return [_jpeg_with_quality(x, q) for x, q in zip(_srgb(SRGB_PHOTOS, size), (20, 30, 40, 95))]
     if model_id in UPSTREAM:
         upstream = UPSTREAM[model_id]
         return [np.concatenate([x, _torch_out(upstream, x)[:, :3]], axis=1) for x in _srgb(SRGB_PHOTOS[:2], size)]

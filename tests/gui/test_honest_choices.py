@@ -82,3 +82,12 @@ def test_untrained_op_card_says_not_trained_yet_in_plain_words(window):
     assert card.reason.text() == "Unavailable: not trained yet"
     assert "python -m app.train" in card.reason.toolTip()  # the details stay reachable
     assert not card.check.isEnabled()
+
+
+def test_trained_dejpeg_card_is_a_normal_choice(window):
+    from app.core.ops.dejpeg import MODEL_ID
+
+    if not model_state(MODEL_ID).ok:
+        pytest.skip("dejpeg is not trained here (the card's 'not trained yet' is tested above)")
+    card = window.ops_panel.cards["dejpeg"]
+    assert card.check.isEnabled() and card.reason.isHidden()

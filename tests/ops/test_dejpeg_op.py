@@ -87,3 +87,49 @@ def test_auto_puts_dejpeg_first_with_the_quality(tmp_path):
     assert [s.op_id for s in plan_recipe(a, available=lambda op: op != "dejpeg")][:1] != ["dejpeg"]
     assert quality_from_blockiness(1.32) == 50 and quality_from_blockiness(3.0) == 10
     assert quality_from_blockiness(1.0) == 70
+
+
+def _blocky(h: int = 96, w: int = 128, q: int = 20) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.uniform(0, 1, (h, w, 3)).astype(np.float32), (0, 0), 1.5)
+    u8 = np.round(np.clip(0.2 + 0.6 * texture, 0, 1) * 255).astype(np.uint8)
+    return dj_roundtrip(u8, q).astype(np.float32) / 255
+
+
+def dj_roundtrip(u8: np.ndarray, q: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, q])
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+
+
+def test_grid_padding_finds_the_jpeg_grid_of_a_cropped_jpeg():
+    img = _blocky()
+    assert dj.grid_padding(img) == (0, 0)
+    assert dj.grid_padding(img[3:, 5:]) == (3, 5)  # the 3 rows / 5 columns cropped off come back as padding
+    flat = np.full((64, 64, 3), 0.5, np.float32)
+    assert dj.grid_padding(flat) == (0, 0)  # no blocking: no guess
+
+
+def test_a_cropped_png_is_cleaned_on_its_grid(tiny):
+    data = _blocky()[3:, 5:]
+    out = get_op("dejpeg").run(Image(data.copy(), ColorSpace.SRGB), dj.DejpegParams(quality=20),
+                               RunContext(device="cpu")).data
+    padded = np.pad(data, ((3, 0), (5, 0), (0, 0)), mode="edge")
+    np.testing.assert_allclose(out, _expected(tiny, padded, 20)[3:, 5:], atol=1e-5)
+
+
+def test_a_rotated_jpeg_is_cleaned_in_its_stored_layout(tiny, tmp_path):
+    from PIL import Image as PILImage
+
+    from app.core.io.exif import orient
+
+    stored = np.round(_blocky(88, 120, 90) * 255).astype(np.uint8)  # 88 x 120: not multiples of 16
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    path = tmp_path / "rotated.jpg"
+    PILImage.fromarray(stored).save(path, quality=30, exif=exif.tobytes())
+    img = load_image(path)
+    assert img.meta.orientation == 6 and img.data.shape[:2] == (120, 88)
+    out = get_op("dejpeg").run(img, dj.DejpegParams(), RunContext(device="cpu")).data
+    decoded = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION),
+                           cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    np.testing.assert_allclose(out, orient(_expected(tiny, decoded, 30), 6), atol=2e-5)

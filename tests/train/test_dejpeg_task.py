@@ -52,3 +52,18 @@ def test_forward_feeds_the_quality_map(tmp_path):
     p = tmp_path / "q37.jpg"
     cv2.imwrite(str(p), np.zeros((16, 16, 3), np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 37])
     assert jpeg_quality_from_file(p) == 37
+
+
+def test_config_catalog_and_net_agree_on_the_jpeg_grid():
+    """Training crops start on the JPEG grid (multiples of 16: 4:2:0 MCUs), the app's tiles too, and the
+    catalog builds the net the config trains (the exported weights must load into it)."""
+    from app.core.models.registry import get_descriptor
+    from app.core.nets.dejpeg import BLOCK
+    from app.train.config import load_config
+    from app.train.tasks.dejpeg import _model_kwargs
+
+    cfg = load_config("dejpeg")
+    desc = get_descriptor("dejpeg_fast")
+    assert desc.config == _model_kwargs(cfg)
+    assert cfg["data"]["patch"] % 16 == 0 and cfg["val"]["patch"] % 16 == 0
+    assert desc.size_multiple % 16 == 0 and desc.overlap % 16 == 0 and 16 % BLOCK == 0

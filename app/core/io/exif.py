@@ -187,6 +187,14 @@ def orient(a: np.ndarray, orientation: int) -> np.ndarray:
     return a
 
 
+def unorient(a: np.ndarray, orientation: int) -> np.ndarray:
+    """Undo :func:`orient`: upright pixels back to the file's stored layout (returns a view).
+
+    Every orientation is its own inverse except the two quarter turns (6 and 8), which undo each other.
+    """
+    return orient(a, {6: 8, 8: 6}.get(int(orientation), int(orientation)))
+
+
 def libraw_flip_to_orientation(flip: int) -> int:
     """LibRaw's ``sizes.flip`` (dcraw convention) -> EXIF orientation."""
     return {0: 1, 3: 3, 5: 8, 6: 6}.get(int(flip), 1)

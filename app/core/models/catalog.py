@@ -143,11 +143,13 @@ MODELS: list[tuple[ModelDescriptor, Builder]] = [
                      in_channels=6, size_multiple=32, overlap=128, half_ok=False,
                      min_tile=_PTG_MIN_TILE,
                      description="PTG refinement of the deblur output"), _ptg),
-    # JPEG artefact removal (app/core/ops/dejpeg.py): sRGB + a constant quality/100 map (cond channel);
-    # size_multiple 2 = the pixel-unshuffle; receptive field ~38 px, so 32 px of overlap is exact enough.
-    (ModelDescriptor(id="dejpeg_fast", arch="dejpeg", config={"channels": 32, "depth": 8}, input_space="srgb",
-                     in_channels=4, cond_channels=1, size_multiple=2, overlap=32, cpu_tile=512,
-                     description="JPEG artefact removal (small quality-conditioned residual net)"), _dejpeg),
+    # JPEG artefact removal (app/core/ops/dejpeg.py): sRGB + a constant quality/100 map (cond channel).
+    # size_multiple 16 keeps every tile on the JPEG grid (8x8 luma blocks, 16x16 4:2:0 MCUs; tiling pads only
+    # at the bottom/right); the block-grid body sees ~60 px either side, so 64 px of overlap.
+    (ModelDescriptor(id="dejpeg_fast", arch="dejpeg", config={"channels": 96, "depth": 3, "fine": 16},
+                     input_space="srgb", in_channels=4, cond_channels=1, size_multiple=16, overlap=64, cpu_tile=512,
+                     description="JPEG artefact removal (small quality-conditioned net on the 8x8 block grid)"),
+     _dejpeg),
 ]
 
 

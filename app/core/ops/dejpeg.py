@@ -6,6 +6,11 @@ its last input channel is the quality / 100. ``quality`` 0 (Auto) reads it from 
 table when the photo is a JPEG; for other files (a PNG saved from a JPEG, a screenshot) set it by hand or
 let Auto estimate it from the blocking. ``strength`` blends the result with the input. While the model
 has no verified weights the op is unavailable with the registry's reason; it never fakes a result.
+
+The net works on JPEG's 8x8 block grid, which starts at the *stored* image's origin: a JPEG shown rotated
+by its EXIF orientation is turned back to the stored layout for the net and upright again after; for other
+files the grid is found from the blocking itself (:func:`grid_padding`) and the image padded to put it at
+the origin. The model's tiles stay on the grid (its descriptor's ``size_multiple`` is 16).
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ import numpy as np
 
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
+from app.core.io.exif import orient, unorient
 from app.core.ops.base import Op, param
 from app.core.ops.chunks import blend_to_array
 
 MODEL_ID = "dejpeg_fast"
 #: Quality assumed when it is Auto and the file carries no JPEG tables (the middle of the trained range).
 FALLBACK_QUALITY = 40
+#: Blocking ratio (:func:`app.core.measure.estimators.jpeg_blockiness`) from which the grid phase it finds is
+#: trusted: images without JPEG history read ~1.0-1.15, q50 ~1.4.
+GRID_RATIO = 1.2
 
 
 @dataclass(frozen=True)
@@ -34,26 +43,56 @@ class DejpegParams:
                             help="0 = the input, 1 = the network's result; in between blends the two")
 
 
-def source_quality(image: Image) -> float | None:
-    """The quality in the quantisation table of the JPEG ``image`` was decoded from, or None."""
+def _jpeg_source(image: Image) -> str | None:
     meta = image.meta
     path = getattr(meta, "source_path", None)
     if not path or getattr(meta, "format", "") not in ("jpeg", "jpg", ""):
+        return None
+    return path
+
+
+def source_quality(image: Image) -> float | None:
+    """The quality in the quantisation table of the JPEG ``image`` was decoded from, or None."""
+    path = _jpeg_source(image)
+    if path is None:
         return None
     from app.core.io.jpeg_tables import jpeg_quality_from_file
 
     return jpeg_quality_from_file(path)
 
 
-def dejpeg_array(model, data: np.ndarray, quality: float, strength: float, ctx: RunContext) -> np.ndarray:
-    """Clean an ``(H, W, 1|3)`` float32 sRGB array with a loaded ``dejpeg`` net (no registry checks)."""
+def grid_padding(data: np.ndarray) -> tuple[int, int]:
+    """Rows and columns to add at the top / left so the JPEG grid seen in ``data`` starts at the origin.
+
+    ``(0, 0)`` unless the 8x8 blocking is clear (ratio >= :data:`GRID_RATIO`): without visible blocks the
+    phase estimate is noise, and there is little for the net to do anyway.
+    """
+    from app.core.measure.estimators import jpeg_blockiness, luma
+
+    ratio, (row, col) = jpeg_blockiness(luma(data))
+    if ratio < GRID_RATIO:
+        return 0, 0
+    # A phase p puts block edges between pixels p and p + 1: blocks start at p + 1 (mod 8).
+    return (7 - row) % 8, (7 - col) % 8
+
+
+def dejpeg_array(model, data: np.ndarray, quality: float, strength: float, ctx: RunContext,
+                 pad: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Clean an ``(H, W, 1|3)`` float32 sRGB array with a loaded ``dejpeg`` net (no registry checks).
+
+    ``pad`` rows / columns are replicated at the top / left first (to put the JPEG grid at the origin) and
+    cropped off the result.
+    """
     import torch
 
     rgb = data if data.shape[2] == 3 else np.repeat(data, 3, axis=2)
+    top, left = pad
+    if top or left:
+        rgb = np.pad(rgb, ((top, 0), (left, 0), (0, 0)), mode="edge")
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
     q = torch.full((1, 1, *x.shape[2:]), float(np.clip(quality, 1, 100)) / 100.0)
-    out = model.run_tensor(torch.cat([x, q], dim=1), ctx)  # tiles: the descriptor's CPU policy
-    return blend_to_array(out, x, strength, data.shape[2])
+    out = model.run_tensor(torch.cat([x, q], dim=1), ctx)  # tiles: the descriptor's CPU policy, on the grid
+    return blend_to_array(out[..., top:, left:], x[..., top:, left:], strength, data.shape[2])
 
 
 class DejpegOp(Op):
@@ -61,7 +100,7 @@ class DejpegOp(Op):
     label = "JPEG artefacts"
     description = "Removes JPEG blocking, ringing and colour smear (small net trained here, quality-aware)."
     Params = DejpegParams
-    cost_s_per_mp = 1.0  # 32-ch x 8-layer net at half resolution, one CPU thread (bench/quality.py timings)
+    cost_s_per_mp = 1.0  # 96-ch block-grid net, ~13 kMAC per pixel, one CPU thread (bench/dejpeg.py s/MP column)
 
     def model_ids(self, params: DejpegParams) -> list[str]:
         return [MODEL_ID]
@@ -75,10 +114,19 @@ class DejpegOp(Op):
         if image.space is not ColorSpace.SRGB or image.channels not in (1, 3):
             raise ValueError(f"JPEG artefact removal needs an sRGB grey or colour image, got "
                              f"{image.space.value} with {image.channels} channel(s)")
-        quality = float(params.quality) if params.quality > 0 else source_quality(image)
+        file_quality = source_quality(image)
+        quality_from_file = file_quality is not None  # decoded from a JPEG: its grid is known exactly
+        quality = float(params.quality) if params.quality > 0 else file_quality
         if quality is None:
             quality = float(FALLBACK_QUALITY)
             ctx.warn(f"no JPEG quality in the file: quality {FALLBACK_QUALITY} assumed (set it on the card)")
         model = load_model(MODEL_ID, ctx.device, ctx=ctx)
-        out = dejpeg_array(model, image.data.astype(np.float32, copy=False), quality, params.strength, ctx)
-        return image.with_data(out)
+        data = image.data.astype(np.float32, copy=False)
+        orientation = int(getattr(image.meta, "orientation", 1) or 1)
+        if quality_from_file and orientation != 1:
+            # The decoder turned the pixels upright; the file's grid is at the stored layout's origin.
+            stored = np.ascontiguousarray(unorient(data, orientation))
+            return image.with_data(np.ascontiguousarray(orient(
+                dejpeg_array(model, stored, quality, params.strength, ctx), orientation)))
+        pad = (0, 0) if quality_from_file else grid_padding(data)
+        return image.with_data(dejpeg_array(model, data, quality, params.strength, ctx, pad))

@@ -71,12 +71,13 @@ class JpegArtifacts:
 def degradation(cfg: dict[str, Any]) -> JpegArtifacts:
     d = cfg["degrade"]
     return JpegArtifacts(low=tuple(d.get("low", (10, 60))), high=tuple(d.get("high", (60, 98))),
-                         high_p=float(d.get("high_p", 0.2)), recompress_p=float(d.get("recompress_p", 0.25)),
+                         high_p=float(d.get("high_p", 0.25)), recompress_p=float(d.get("recompress_p", 0.25)),
                          jitter=float(d.get("jitter", 5.0)))
 
 
 def _model_kwargs(cfg: dict) -> dict[str, Any]:
-    return {"channels": int(cfg["model"].get("channels", 32)), "depth": int(cfg["model"].get("depth", 8))}
+    m = cfg["model"]
+    return {"channels": int(m.get("channels", 96)), "depth": int(m.get("depth", 3)), "fine": int(m.get("fine", 16))}
 
 
 def build_model(cfg: dict[str, Any]) -> nn.Module:
