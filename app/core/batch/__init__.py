@@ -14,11 +14,11 @@ See ``docs/batch.md``.
 from app.core.batch.devices import WorkerSpec, plan_workers
 from app.core.batch.jobs import CANCELLED, DONE, FAILED, PENDING, RUNNING, Job, JobResult, recipe_hash, run_job
 from app.core.batch.manifest import MANIFEST_NAME, Manifest, ManifestError
-from app.core.batch.plan import Plan, expand_inputs, plan_batch
+from app.core.batch.plan import Plan, expand_inputs, for_retry, plan_batch
 from app.core.batch.session import BatchRun, Summary
 
 __all__ = [
     "CANCELLED", "DONE", "FAILED", "MANIFEST_NAME", "PENDING", "RUNNING", "BatchRun", "Job", "JobResult",
-    "Manifest", "ManifestError", "Plan", "Summary", "WorkerSpec", "expand_inputs", "plan_batch",
+    "Manifest", "ManifestError", "Plan", "Summary", "WorkerSpec", "expand_inputs", "for_retry", "plan_batch",
     "plan_workers", "recipe_hash", "run_job",
 ]

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from app.core.batch.devices import WorkerSpec
 from app.core.batch.jobs import FAILED, Job, JobResult, run_job
+from app.core.batch.plan import for_retry
 from app.core.batch.session import BatchRun
 from app.core.context import RunContext
 
@@ -147,7 +148,7 @@ class ProcessExecutor:
                             run.job_finished(job, JobResult(job.id, FAILED,
                                                             error="the worker process died while processing it"))
                         else:
-                            todo.appendleft(job)  # perhaps another photo's crash: once more in a fresh pool
+                            todo.appendleft(for_retry(job))  # perhaps another photo's crash: once more
                 if broken:
                     pool.shutdown(wait=True, cancel_futures=True)
                     pool = self._pool(mp, shared_cancel, progress)

@@ -47,6 +47,7 @@ class Manifest:
         self.entries: dict[str, dict[str, Any]] = entries or {}
         self._journal = None
         self._snapshot_at = 0.0
+        self._snapshot_cost = 0.0
 
     @property
     def path(self) -> Path:
@@ -116,12 +117,14 @@ class Manifest:
             self._journal = open(self.journal_path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
         self._journal.write(json.dumps(entry, sort_keys=True) + "\n")
         self._journal.flush()  # into the kernel: survives the process being killed
-        if time.monotonic() - self._snapshot_at > SNAPSHOT_EVERY:
+        # a big manifest takes a while to write: never spend more than ~5 % of the run on snapshots
+        if time.monotonic() - self._snapshot_at > max(SNAPSHOT_EVERY, 20 * self._snapshot_cost):
             self.save()
         return entry
 
     def save(self) -> Path:
         """Write the JSON atomically and fold the journal into it (a crash in between only replays twice)."""
+        t0 = time.monotonic()
         data = {"format": FORMAT, "version": VERSION,
                 "jobs": sorted(self.entries.values(), key=lambda e: (e.get("input", ""), e.get("updated", 0)))}
         atomic_write(self.path, json.dumps(data, indent=1, sort_keys=True))
@@ -131,6 +134,7 @@ class Manifest:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.journal_path)
         self._snapshot_at = time.monotonic()
+        self._snapshot_cost = self._snapshot_at - t0
         return self.path
 
     def close(self) -> None:

@@ -108,7 +108,10 @@ def plan_batch(sources: Sequence[Path], outdir: str | os.PathLike[str], steps: S
     taken: set[str] = set()
     for out in manifest.outputs():
         claim_name(Path(out), "", taken)  # every output on record stays that job's
-    protect = tuple(str(p.resolve()) for p in sources if p.exists())
+    # an output must never land on an input (outdir = the photos' folder, a.png -> a.jpg beside an input a.jpg):
+    # each job protects its own source and any input its output would hit (not all inputs: a job is pickled
+    # to its worker, and 200,000 paths in every job would be 200,000 squared)
+    inputs = {os.path.normcase(str(p.resolve())) for p in sources if p.exists()}
     hashes: dict[str, str] = {}
     plan = Plan()
     for src in sources:
@@ -145,6 +148,17 @@ def plan_batch(sources: Sequence[Path], outdir: str | os.PathLike[str], steps: S
                 wanted = outdir / f"{src.stem}{suffix}{extension(fmt)}"
                 out = claim_name(wanted, src.suffix.lstrip(".").lower(), taken, avoid_existing=not options.overwrite)
             overwrite = options.overwrite
+        hits = (str(out),) if os.path.normcase(str(out.resolve())) in inputs else ()
         plan.jobs.append(Job(jid, source, size, mtime, recipe, tuple(steps), replace(opts, overwrite=overwrite),
-                             str(out), protect, tile))
+                             str(out), (source, *hits), tile))
     return plan
+
+
+def for_retry(job: Job) -> Job:
+    """``job`` to run again after its worker died: the output it claimed may already hold its result (saved,
+    then the worker was lost before reporting), which this app wrote; the retry may replace it (same bytes)
+    instead of failing with "already exists". A file there that this app did not write is still refused."""
+    out = Path(job.output)
+    if job.options.overwrite or not (out.is_file() and written_by_photorestore(out)):
+        return job
+    return replace(job, options=replace(job.options, overwrite=True))

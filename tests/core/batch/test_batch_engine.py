@@ -20,6 +20,7 @@ from app.core.batch import (
     ManifestError,
     WorkerSpec,
     expand_inputs,
+    for_retry,
     plan_batch,
     plan_workers,
     recipe_hash,
@@ -154,3 +155,13 @@ def test_a_result_written_just_before_a_kill_is_adopted_not_redone(tmp_path):
     m.update(plan.jobs[0].id, status="running", updated=2e9)  # started after that file was written: redone
     redo = plan_batch(srcs, tmp_path, EV, JPG, m).jobs
     assert [j.output for j in redo] == [plan.jobs[0].output] and redo[0].options.overwrite  # replacing our own
+
+
+def test_a_retry_may_replace_only_its_own_saved_result(tmp_path):
+    srcs = _photos(tmp_path / "in", 2)
+    manifest = Manifest.load(tmp_path)
+    plan = plan_batch(srcs, tmp_path, EV, JPG, manifest)
+    SerialExecutor("cpu").execute(plan.jobs[:1], BatchRun(plan, manifest), threading.Event())
+    assert for_retry(plan.jobs[0]).options.overwrite  # saved by the lost attempt: ours to replace
+    Path(plan.jobs[1].output).write_bytes(b"someone else's file")
+    assert not for_retry(plan.jobs[1]).options.overwrite
