@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                    "done, so running the same command again resumes (see docs/batch.md)")
     r.add_argument("-r", "--recursive", action="store_true", help="also take the photos in sub-folders")
     r.add_argument("-j", "--jobs", type=_bounded_int(1, 256), default=None,
-                   help="worker processes (default: 1, in this process); CPU threads are split between them; "
+                   help="worker processes (default: none, the photos run in this process); CPU threads are split "
+                   "between them; "
                    "with CUDA GPUs one worker per GPU is the useful number")
     r.add_argument("--cluster", nargs="?", const="auto", default=None, metavar="ADDRESS",
                    help="run the photos on a Ray cluster: ray://HOST:PORT, HOST:PORT, auto (RAY_ADDRESS; the "

@@ -183,3 +183,23 @@ def test_killed_batch_resumes_without_redoing_finished_photos(tmp_path, sig, job
     check_manifest(out, srcs)
     data = json.loads((out / MANIFEST_NAME).read_text())
     assert len(data["jobs"]) == 10
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_loses_nothing(tmp_path):
+    """--jobs 2 and one worker process SIGKILLed: its photo is retried in fresh workers, every output once."""
+    import psutil
+
+    srcs = photos(tmp_path / "in", 10, size=(1600, 1200))
+    out = tmp_path / "out"
+    proc = _start([tmp_path / "in", "-o", out, *OP, "--format", "png", "--jobs", "2"])
+    _first_done(proc, 1)
+    workers = [c for c in psutil.Process(proc.pid).children() if "multiprocessing.spawn" in " ".join(c.cmdline())]
+    assert workers
+    workers[0].kill()
+    stdout, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert_clean_stderr(err)
+    assert sorted(outputs(out)) == [f"p{k:02d}.png" for k in range(10)]
+    check_manifest(out, srcs)
+    assert "batch: 10 done" in stdout

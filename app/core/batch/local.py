@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from app.core.batch.devices import WorkerSpec
-from app.core.batch.jobs import FAILED, Job, JobResult, run_job
+from app.core.batch.jobs import CANCELLED, FAILED, Job, JobResult, run_job
 from app.core.batch.plan import for_retry
 from app.core.batch.session import BatchRun
 from app.core.context import RunContext
@@ -144,12 +144,14 @@ class ProcessExecutor:
                     except BrokenProcessPool:
                         broken = True
                         attempts[job.id] += 1
-                        if attempts[job.id] >= MAX_ATTEMPTS:
+                        if cancel.is_set():  # e.g. Ctrl-C reached a worker still starting: not the photo's fault
+                            run.job_finished(job, JobResult(job.id, CANCELLED))
+                        elif attempts[job.id] >= MAX_ATTEMPTS:
                             run.job_finished(job, JobResult(job.id, FAILED,
                                                             error="the worker process died while processing it"))
                         else:
                             todo.appendleft(for_retry(job))  # perhaps another photo's crash: once more
-                if broken:
+                if broken and not cancel.is_set():
                     pool.shutdown(wait=True, cancel_futures=True)
                     pool = self._pool(mp, shared_cancel, progress)
         finally:

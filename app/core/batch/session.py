@@ -68,6 +68,7 @@ class BatchRun:
         self._lock = threading.Lock()
         self._on_result, self._on_progress = on_result, on_progress
         self.started = time.monotonic()
+        self.first_work_at: float | None = None  # when a worker first reported (start-up cost of the executor)
         for job in plan.jobs:
             manifest.entries[job.id] = {"id": job.id, "input": job.source, "size": job.size,
                                         "mtime_ns": job.mtime_ns, "recipe": job.recipe, "output": job.output,
@@ -84,6 +85,8 @@ class BatchRun:
         with self._lock:
             if job_id not in self._fractions:
                 return
+            if self.first_work_at is None:
+                self.first_work_at = time.monotonic()
             self._fractions[job_id] = fraction
             total = (len(self.results) + sum(self._fractions.values())) / max(1, len(self.jobs))
         if self._on_progress is not None:
