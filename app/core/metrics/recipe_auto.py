@@ -18,7 +18,8 @@ Rules, in the order the steps run:
    measured edge sigma and a threshold above the remaining noise.
 4. A clean, well-exposed photo gets an empty recipe.
 5. **JPEG artefacts before everything** (``Analysis.is_blocky``): ``dejpeg`` runs first, told the file's
-   quality (quantisation tables) or one estimated from the 8x8 blocking (:func:`quality_from_blockiness`),
+   quality (quantisation tables), else the one its pixels' DCT quantisation lattice gives, else one estimated
+   from the 8x8 blocking (:func:`quality_from_blockiness`),
    because brightening and sharpening would amplify the blocks. Without the model it is only reported.
 
 Model ops are used only where the caller says they are available (the app: registered *and* weights
@@ -60,8 +61,12 @@ def quality_from_blockiness(ratio: float) -> int:
 
 def _dejpeg_step(analysis: Analysis) -> RecipeStep:
     j = analysis.jpeg
-    q = int(j.quality) if j.quality else quality_from_blockiness(j.blockiness)
-    where = "from the file" if j.quality else f"estimated from blocking ratio {j.blockiness:.2f}"
+    if j.quality is not None:
+        q, where = int(j.quality), "from the file"
+    elif j.estimated_quality is not None:
+        q, where = int(round(j.estimated_quality)), "from the pixels' quantisation lattice"
+    else:
+        q, where = quality_from_blockiness(j.blockiness), f"estimated from blocking ratio {j.blockiness:.2f}"
     return RecipeStep("dejpeg", {"quality": q}, f"JPEG blocking: quality {q} ({where}); first, as brightening "
                                                 "and sharpening would amplify the blocks")
 
