@@ -38,9 +38,9 @@ NOISY_SURE_SIGMA255 = 10.0
 #: up to ~1.4 (JPEG quantisation error is removed too: q85 artworks 0.6-1.40, one clean crop 1.99).
 #: Only in a photo with JPEG history (elsewhere the flat-block figures are valid, and the NLM figure only
 #: backs them: a daylight ISO 100 CR2 developed without noise reduction reads 2.3 of fine grain that
-#: nobody wants removed, but 1.7/255 in the flat blocks). 1.25 makes the fewest errors there: 35 of 41 PolyU train crops found; 5 of 95 clean train photos
-#: (40 crops, 14 wallpapers, 41 PolyU means) flagged, the Kleiber and friends wallpapers among them
-#: (1.35: 29 found, 3 flagged).
+#: nobody wants removed, but 1.7/255 in the flat blocks). 1.25 makes the fewest errors there: 35 of 41
+#: PolyU train crops found; 5 of 95 clean train photos (40 crops, 14 wallpapers, 41 PolyU means) flagged,
+#: the Kleiber and friends wallpapers among them (1.35: 29 found, 3 flagged).
 NOISY_METHOD255 = 1.25
 # The thresholds below were set on the labelled *train* split of bench/auto_labelled.py (clean photos,
 # real and synthetic noise, SICE dark frames, GoPro and shake blur, libjpeg q10-30) and are reported
