@@ -58,8 +58,9 @@ DEFAULTS: dict[str, Any] = {
         "checkpoint_steps": 500,
         "checkpoint_minutes": 10.0,
         "log_every": 50,
-        # start from an exported model's weights (a model id, registry-verified) instead of a fresh init;
-        # e.g. fine-tuning with another loss. A resume still continues from the run's own checkpoint.
+        # start from an exported model's weights (a model id, registry-verified) or from a ".safetensors" file
+        # (a path, relative to the repo root: a compact resume point of an unshipped run) instead of a fresh
+        # init; e.g. fine-tuning with another loss. A resume still continues from the run's own checkpoint.
         "init_from": "",
         # parameter-name prefixes init_from may leave at their fresh init: modules the exported model lacks
         # (e.g. "full_lateral" when adding deblurgan's full-resolution skip to trained weights)

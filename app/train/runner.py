@@ -125,11 +125,19 @@ class Runner:
         self.sessions: list[dict[str, Any]] = []
 
     def _init_from(self, model_id: str, new: tuple[str, ...] = ()) -> None:
-        from app.core.models.registry import load_model
+        if model_id.endswith(".safetensors"):
+            # A compact resume point committed with the code (e.g. float16 weights of an unfinished run that
+            # is not shipped): a path, relative to the repository root when not absolute.
+            from safetensors.torch import load_file
 
-        source = load_model(model_id, "cpu", backend="torch").module
+            path = Path(model_id) if Path(model_id).is_absolute() else Path(__file__).resolve().parents[2] / model_id
+            state = {k: v.float() for k, v in load_file(str(path)).items()}
+        else:
+            from app.core.models.registry import load_model
+
+            state = load_model(model_id, "cpu", backend="torch").module.state_dict()
         try:
-            missing, unexpected = self.model.load_state_dict(source.state_dict(), strict=False)
+            missing, unexpected = self.model.load_state_dict(state, strict=False)
         except RuntimeError as exc:  # shape mismatches
             raise ValueError(f"init_from {model_id!r} does not fit this model: {exc}") from None
         missing = [k for k in missing if not k.startswith(new)]  # startswith(()) is False

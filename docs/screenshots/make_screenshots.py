@@ -2,7 +2,7 @@
 
     Xvfb :99 -screen 0 1600x1000x24 &
     DISPLAY=:99 PHOTORESTORE_COST_BOOK=/tmp/photorestore-screenshots/costs.json \
-        python3 docs/screenshots/make_screenshots.py [--only-dng | --only histogram,choices,batch]
+        python3 docs/screenshots/make_screenshots.py [--only-dng | --only histogram,choices,dejpeg,batch]
 
 Each state is captured from the X server with ImageMagick (``import -window root``), so the
 pictures show what a user sees, then reduced to a palette PNG under ~300 KB. The low-light
@@ -30,6 +30,7 @@ for _p in SCRATCH.glob("*.photorestore.json"):
 CR2 = DATA / "raw" / "bayer" / "debian-rawtran-doc_Canon_EOS_30D_IMG_5952.CR2"
 DARK = DATA / "demo" / "lowlight_sci_mit" / "difficult" / "2850.png"
 BLURRY = DATA / "demo" / "srn_testing_set" / "4c6.png"
+WEB_JPEG = DATA / "demo" / "nafnet_demo" / "blurry.jpg"  # a real JPEG at quality 25
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "gui")]
 
 os.environ.setdefault("PHOTORESTORE_SETTINGS", "/tmp/photorestore-screenshots/settings.ini")
@@ -133,6 +134,18 @@ def issue26_states(win: MainWindow, only: set[str]) -> None:
         shot("honest_choices")
         combo.hidePopup()
         win.model.set_enabled("denoise", False)
+    if "dejpeg" in only:  # a real web JPEG saved at quality 25, JPEG artefacts removed, split view at 200 %
+        win.open_photo(scratch(WEB_JPEG))
+        spin(rendered(win), 60)
+        win.model.set_enabled("dejpeg", True)
+        spin(rendered(win, "dejpeg"), 60)
+        view = win.view
+        view.set_zoom(2.0, QPoint(int(view.width() * 0.42), int(view.height() * 0.45)).toPointF())
+        spin(lambda: win.detail is not None, 60)
+        spin(seconds=3)
+        shot("dejpeg_split")
+        view.fit()
+        win.model.set_enabled("dejpeg", False)
     if "batch" in only:
         folder = SCRATCH.parent / "batch"
         folder.mkdir(exist_ok=True)

@@ -123,3 +123,16 @@ def test_cli_refuses_to_overwrite_and_resumes(tmp_path, capsys):
     assert main([*args, "--resume", "--max-steps", "5"]) == 0
     saved = ckpt_io.load(ckpt_io.latest_path(tmp_path))
     assert saved["step"] == 5 and "--resume" in saved["sessions"][-1]["command"]
+
+
+def test_init_from_a_safetensors_file(tmp_path):
+    """A compact resume point (float16 state dict in a file) starts a fresh run from those weights."""
+    source = _runner(tmp_path / "a").model
+    with torch.no_grad():
+        for p in source.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    path = tmp_path / "resume.safetensors"
+    safetensors.torch.save_file({k: v.half().contiguous() for k, v in source.state_dict().items()}, str(path))
+    started = _runner(tmp_path / "b", train={"init_from": str(path)}).model
+    for (name, a), b in zip(source.state_dict().items(), started.state_dict().values()):
+        assert torch.equal(a.half().float(), b), name

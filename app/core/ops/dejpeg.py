@@ -10,7 +10,8 @@ has no verified weights the op is unavailable with the registry's reason; it nev
 The net works on JPEG's 8x8 block grid, which starts at the *stored* image's origin: a JPEG shown rotated
 by its EXIF orientation is turned back to the stored layout for the net and upright again after; for other
 files the grid is found from the blocking itself (:func:`grid_padding`) and the image padded to put it at
-the origin. The model's tiles stay on the grid (its descriptor's ``size_multiple`` is 16).
+the origin. The model's tiles stay on the grid (its descriptor's ``size_multiple`` is 16), and so do the
+1:1 detail crops of the preview (:func:`app.core.workflow.preview.detail_source`).
 """
 
 from __future__ import annotations

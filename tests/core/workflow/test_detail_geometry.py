@@ -38,3 +38,24 @@ def test_detail_source_origin_is_the_rect_corner(orientation):
     image = Image(np.zeros((40, 60, 1), np.float32), ColorSpace.BAYER, Metadata(orientation=orientation), raw)
     crop, origin = detail_source(image, (10, 6, 24, 18))
     assert origin == (10, 6) and crop.space is ColorSpace.BAYER and crop.raw.extra["binning"] == 1.0
+
+
+@pytest.mark.parametrize("orientation", [1, 2, 3, 4, 5, 6, 7, 8])
+def test_srgb_detail_starts_on_the_files_jpeg_grid(orientation):
+    """The stored layout's origin is the JPEG grid's: a crop turned back to it must start on a multiple of 16
+    (so the dejpeg net sees the blocks where the whole photo has them), and cover the rect asked for."""
+    from app.core.io.exif import unorient
+    from app.core.workflow.preview import detail_source
+
+    hs, ws = 70, 90  # not multiples of 16: a flipped axis puts the grid off the display origin
+    rows, cols = np.mgrid[0:hs, 0:ws].astype(np.float32)
+    stored = np.stack([rows, cols, np.zeros_like(rows)], axis=2)
+    shown = np.ascontiguousarray(orient(stored, orientation))
+    image = Image(shown, ColorSpace.SRGB, Metadata(orientation=orientation))
+    rect = (21, 13, 45, 37)
+    crop, (ox, oy) = detail_source(image, rect)
+    h, w = crop.data.shape[:2]
+    assert ox <= rect[0] and oy <= rect[1] and ox + w >= rect[2] and oy + h >= rect[3]
+    np.testing.assert_array_equal(crop.data, shown[oy:oy + h, ox:ox + w])
+    r0, c0 = unorient(crop.data, orientation)[0, 0, :2]
+    assert r0 % 16 == 0 and c0 % 16 == 0
