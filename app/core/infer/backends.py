@@ -12,8 +12,7 @@ does the rest (tiles, blending, progress, cancellation) exactly as before.
 
 ``auto`` resolves to ``$PHOTORESTORE_BACKEND`` if set, then the process default (the GUI's device
 menu sets it with :func:`set_default_backend`), then the first importable of :data:`FAST_ORDER` on the
-CPU (empty for now: see its comment) and torch elsewhere. A runtime that is requested but cannot be
-imported falls back with a warning.
+CPU and torch elsewhere. A runtime that is requested but cannot be imported falls back with a warning.
 """
 
 from __future__ import annotations
@@ -33,12 +32,9 @@ from app.core.context import RunContext
 log = logging.getLogger("photorestore")
 
 BACKEND_CHOICES = ("auto", "torch", "openvino", "onnxruntime")
-# Empty: ``auto`` means torch until the crash below is understood. OpenVINO is the faster runtime by
-# measurement (bench/backends.py, docs/performance.md) and stays one --backend / device-menu choice away, but
-# with it as the default the whole test suite segfaults in one process (exit 139, in tests/train after the
-# op tests; every part passes alone, and with torch the suite passes). A crash we cannot explain is not
-# something to put under every user's photos.
-FAST_ORDER: tuple[str, ...] = ()
+#: What ``auto`` picks on the CPU, first installed wins: OpenVINO is the faster runtime on every shipped model
+#: by measurement (bench/backends.py, docs/performance.md), then ONNX Runtime, then torch.
+FAST_ORDER: tuple[str, ...] = ("openvino", "onnxruntime")
 PRECISIONS = ("f32", "bf16")
 _default = "auto"
 
@@ -110,6 +106,30 @@ def _as_memory_error(exc: Exception) -> Exception:
     return exc
 
 
+_ov_core = None
+_ov_core_lock = threading.Lock()
+
+
+def openvino_core():
+    """The process's one ``openvino.Core``, created on first use and never released.
+
+    Why one, forever: each Core loads its own CPU plugin, and the plugin swaps the loading thread's
+    alternate signal stack (``sigaltstack``) for a buffer of its own, putting back the one it found when it
+    is destroyed. Cores destroyed in any order but the reverse of their creation (one per model, dropped by
+    the model cache) left the main thread's signal stack pointing at freed memory; the next signal handled
+    on it (Python installs its handlers with ``SA_ONSTACK``: a DataLoader's SIGCHLD, Ctrl-C, SIGTERM) then
+    killed the process with SIGSEGV, with no traceback (the kernel cannot build the signal frame).
+    That was the whole-suite segfault of issue 23 (tests/core/models/test_openvino_signal_stack.py).
+    """
+    global _ov_core
+    with _ov_core_lock:
+        if _ov_core is None:
+            import openvino as ov
+
+            _ov_core = ov.Core()
+        return _ov_core
+
+
 class OnnxRunner:
     """Runs an ONNX model on ``(N, C, h, w)`` CPU float32 tensors (the tiler's tile function).
 
@@ -139,9 +159,7 @@ class OpenVinoRunner(OnnxRunner):
     KEEP = 4
 
     def __init__(self, onnx_bytes: bytes, threads: int) -> None:
-        import openvino as ov
-
-        self._core = ov.Core()
+        self._core = openvino_core()
         self._model = self._core.read_model(io.BytesIO(onnx_bytes))
         self._threads = threads
         self._compiled: OrderedDict[tuple, object] = OrderedDict()
