@@ -212,14 +212,14 @@ def test_grey_in_grey_out(kind_models, photo):
 
 def test_params_metadata_and_an_explicit_ratio_turns_auto_off():
     specs = {f.name: f for f in dataclasses.fields(LowlightParams)}
-    assert specs["ratio"].metadata["min"] == 0.5 and specs["ratio"].metadata["max"] == 8.0
+    assert specs["ratio"].metadata["min"] == 0.5 and specs["ratio"].metadata["max"] == 16.0
     assert LowlightOp().prominent_param == "ratio"
     assert LowlightParams().auto_ratio
     step = parse_op_arg("lowlight:ratio=3")
     assert step.params.ratio == 3.0 and not step.params.auto_ratio
     assert make_params(LowlightParams, {"ratio": 3, "auto_ratio": "on"}).auto_ratio
     with pytest.raises(ValueError, match="outside"):
-        make_params(LowlightParams, {"ratio": 9})
+        make_params(LowlightParams, {"ratio": 17})
 
 
 def test_version_1_recipe_with_the_old_default_strength_gets_the_new_default():

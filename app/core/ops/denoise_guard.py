@@ -69,7 +69,9 @@ def noise_curve(change: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.n
     return np.array(xs, np.float32), np.array(ys, np.float32)
 
 
-def _weight(change: np.ndarray, level: np.ndarray, smooth_level: np.ndarray) -> np.ndarray:
+def change_weight(change: np.ndarray, level: np.ndarray, smooth_level: np.ndarray) -> np.ndarray:
+    """Per pixel ``min(1, (K sigma)^2 / local energy)`` of a single-channel ``change``; ``sigma`` from
+    :func:`noise_curve` binned by ``level`` and read at ``smooth_level`` (all ``(H, W)``)."""
     import cv2  # lazily: the op module is imported at app start-up
 
     xs, ys = noise_curve(change, level)
@@ -100,8 +102,8 @@ def guard(noisy: np.ndarray, denoised: np.ndarray) -> np.ndarray:
         return denoised.copy()
     level = noisy @ SRGB_LUMA  # bins by the input's brightness (signal-dependent noise)
     smooth_level = cv2.GaussianBlur(denoised @ SRGB_LUMA, (0, 0), INTENSITY_SIGMA)
-    wl = _weight(luma, level, smooth_level)
-    wc = _weight(np.sqrt(np.square(colour).sum(axis=2) / 2.0), level, smooth_level)
+    wl = change_weight(luma, level, smooth_level)
+    wc = change_weight(np.sqrt(np.square(colour).sum(axis=2) / 2.0), level, smooth_level)
     wl = t + (1.0 - t) * wl
     wc = t + (1.0 - t) * wc
     return noisy + wl[..., None] * luma[..., None] + wc[..., None] * colour

@@ -32,7 +32,8 @@ from app.core.ops.refine import HELP, REFINERS
 
 @dataclass(frozen=True)
 class LowlightParams:
-    VERSION = 2  # 2: the output is the input brightened by a gain (colour kept), not KinD's R x L'
+    VERSION = 3  # 2: the output is the input brightened by a gain (colour kept), not KinD's R x L'
+    #             3: ratios up to 16 (the adjustment net's training range); restoration only where noise-like
     ratio: float = param(2.0, label="Illumination ratio", min=st.RATIO_RANGE[0], max=st.RATIO_RANGE[1],
                          step=0.05, help="KinD's alpha: mean brightening of the illumination (>1 brightens); "
                                          "used when automatic is off")
