@@ -79,7 +79,7 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refi
         ctx: tile progress and cancellation (and ``ctx.tile``, an explicit tile edge).
         refine: run the PTG refiner on the network's output before the blend.
         need: blur-aware mode (:mod:`app.core.ops.deblur_guard`): the measured need in [0, 1], which
-            scales ``strength``, and the output is clamped to the input's 3x3 range; None = plain blend.
+            scales ``strength`` and relaxes the clamp to the input's 3x3 range; None = plain blend.
 
     Returns:
         Array of ``data``'s shape, in [0, 1].
@@ -96,7 +96,9 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refi
     if need is not None:
         from app.core.ops.deblur_guard import clamp_to_neighbourhood
 
-        clamp_to_neighbourhood(x[0].permute(1, 2, 0).numpy(), out[0].permute(1, 2, 0).numpy())
+        clamped = out.clone()
+        clamp_to_neighbourhood(x[0].permute(1, 2, 0).numpy(), clamped[0].permute(1, 2, 0).numpy())
+        out = clamped.lerp_(out, need)  # the clamp relaxes as the need grows (see deblur_guard)
         strength *= need
     return blend_to_array(out, x, strength, data.shape[2])
 
