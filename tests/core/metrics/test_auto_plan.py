@@ -20,8 +20,8 @@ def test_plan_of_an_array_is_the_analysis_recipe(val_photo):
 
 def test_cli_and_analyze_both_call_auto_plan(monkeypatch, val_photo):
     import app.core.metrics.auto as auto_mod
-    from app import cli_commands
     from app.core.metrics import compare
+    from app.core.workflow.auto import AUTO, expand_auto  # what `run`'s per-photo function (batch.run_job) calls
 
     calls = []
     real = auto_mod.auto_plan
@@ -31,7 +31,7 @@ def test_cli_and_analyze_both_call_auto_plan(monkeypatch, val_photo):
         return real(image, **kw)
 
     monkeypatch.setattr(auto_mod, "auto_plan", spy)
-    cli_commands.expand_auto([cli_commands.AUTO], val_photo)
+    expand_auto([AUTO], val_photo)
     compare.analyze(val_photo)
     assert len(calls) == 2
 
