@@ -199,11 +199,12 @@ class RayExecutor:
         stalled, last_poll, stopping = None, 0.0, False
         try:
             while todo or inflight:
-                if cancel.is_set() and not stopping:
-                    stopping = True
-                    todo.clear()  # never handed out: stay pending in the manifest
-                    for _job, slot in inflight.values():
-                        slot.actor.stop.remote()
+                if cancel.is_set():
+                    todo.clear()  # never handed out (or put back after a lost worker): stays pending
+                    if not stopping:
+                        stopping = True
+                        for _job, slot in inflight.values():
+                            slot.actor.stop.remote()
                 while todo and idle:
                     slot, job = idle.pop(), todo.popleft()
                     since = handed.setdefault(job.id, time.time())
