@@ -14,7 +14,8 @@ into a fresh output folder per executor:
 * ``1 process``: :class:`~app.core.batch.local.SerialExecutor`;
 * ``--jobs N``: :class:`~app.core.batch.local.ProcessExecutor` with :func:`~app.core.batch.plan_workers`
   (CPU threads split; worker start-up included in the wall time, as a user waits for it);
-* ``ray``: the cluster executor, :func:`ray_executor` below (the hook the Ray part fills in).
+* ``ray (N nodes)``: :class:`~app.core.batch.ray_executor.RayExecutor` on a real Ray cluster of ``--jobs``
+  nodes on this machine (:func:`ray_engine` below; needs ``pip install 'photorestore[cluster]'``).
 
 Overhead per photo = (wall x workers - sum of the photos' own run_job seconds) / photos: time a worker slot
 was not working on a photo (planning, manifest, scheduling, process start-up, idle at the end). ``start s``
@@ -28,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -53,17 +56,37 @@ RAY_MISSING = "ray: not run (pip install photorestore[cluster])"
 STARTUP: dict[str, float] = {}
 
 
-def ray_executor(workers: int):  # noqa: ANN201 - an executor, or a str saying why there is none
-    """The Ray cluster executor for this bench, or the reason it is not run (printed in its row)."""
+def ray_missing() -> str | None:
+    """Why the Ray row cannot run (printed instead of it), or None."""
     try:
         import ray  # noqa: F401
     except ImportError:
         return RAY_MISSING
-    try:
-        from app.core.batch import ray_cluster  # the cluster part (issue 28, deliverable 2)
-    except ImportError:
-        return "ray: not run (this version has no Ray executor: app.core.batch.ray_cluster)"
-    return ray_cluster.bench_executor(workers)
+    return None
+
+
+def ray_engine(srcs: list[Path], out: Path, steps: list, workers: int) -> tuple[float, float]:
+    """:func:`engine` with :class:`~app.core.batch.ray_executor.RayExecutor` on a real Ray cluster on this machine:
+    ``workers`` nodes (a head + ``ray start --address`` node processes) of ``cores // workers`` CPUs each, so
+    one actor per node with the threads ``--jobs`` gives each worker. The cluster is started for the row
+    and stopped after it (so it does not idle beside the other rows), and its start is not timed (a studio's
+    cluster runs before a batch); connecting, the shared-path check and the actors' start are, as ``--jobs``
+    pays for its workers' start."""
+    from app.core.batch.ray_executor import RayExecutor
+    from app.core.batch.ray_local import LocalCluster
+
+    cpus = max(1, cpu_thread_count() // workers)
+    with LocalCluster(nodes=workers, cpus=cpus, env={"PYTHONPATH": str(REPO), "PHOTORESTORE_DEVICE": "cpu"}) as c:
+        saved = {k: os.environ.get(k) for k in c.client_env}
+        os.environ.update(c.client_env)  # this process is the batch's coordinator (the Ray driver)
+        try:
+            return engine(srcs, out, steps, RayExecutor(c.address, device="cpu"))
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 def make_photos(folder: Path, n: int, mp: float, seed: int = 0) -> list[Path]:
@@ -124,9 +147,9 @@ def workload(name: str, op: str, n: int, mp: float, jobs: int, root: Path, repea
     rows = [("1 process", 1, lambda out: engine(srcs, out, steps, SerialExecutor("cpu"))),
             ("bare loop", 1, lambda out: bare_loop(srcs, out, steps)),
             (f"--jobs {jobs}", jobs, lambda out: engine(srcs, out, steps, ProcessExecutor(workers)))]
-    ray = ray_executor(jobs)
-    if not isinstance(ray, str):
-        rows.append(("ray (local cluster)", jobs, lambda out: engine(srcs, out, steps, ray)))
+    ray = ray_missing()
+    if ray is None:
+        rows.append((f"ray ({jobs} nodes)", jobs, lambda out: ray_engine(srcs, out, steps, jobs)))
     print(f"\n{name}: --op {op}, {n} photos of {mp:g} MP ({total_mp:.1f} MP), {cpu_thread_count()} CPU threads, "
           f"--jobs {jobs} = {workers[0].threads} thread(s) per worker")
     print(f"{'executor':22s} {'wall s':>8s} {'start s':>8s} {'photos/min':>11s} {'MP/s':>7s} "
@@ -153,7 +176,7 @@ def workload(name: str, op: str, n: int, mp: float, jobs: int, root: Path, repea
         start = f"{STARTUP[out.name]:8.2f}" if out.name in STARTUP else f"{'-':>8s}"
         print(f"{label:22s} {wall:8.2f} {start} {60 * n / wall:11.1f} {total_mp / wall:7.3f} "
               f"{overhead if label != 'bare loop' else 0:17.3f} {speed:11.2f}x  {same}")
-    if isinstance(ray, str):
+    if ray is not None:
         print(ray)
 
 
@@ -168,6 +191,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="rounds; each row's best wall time is reported")
     ap.add_argument("--keep", help="keep the photos and results in this folder (default: a temporary one)")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed bench still stops its Ray nodes (finally)
+    # the Ray row's private cluster token: Ray reads its auth mode once, when first imported (LocalCluster
+    # reuses this token)
+    os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32), RAY_USAGE_STATS_ENABLED="0")
     os.environ.setdefault("PHOTORESTORE_DEVICE", "cpu")
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="batch_scale-"))
     try:

@@ -56,8 +56,10 @@ class LocalCluster:
         # Ray's token authentication with a token of this cluster's own, given to the nodes and (client_env)
         # to the drivers in the environment: ~/.ray/auth_token is neither read nor written (Ray makes that
         # file for a new local instance and every later `ray start` on the machine then expects it)
-        self.client_env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
-                           "RAY_USAGE_STATS_ENABLED": "0"}
+        # (Ray reads the mode once per process, when it is first imported: a driver that imported ray before
+        # setting client_env must have set a token already -- it is reused here)
+        token = os.environ.get("RAY_AUTH_TOKEN") or secrets.token_hex(32)
+        self.client_env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token, "RAY_USAGE_STATS_ENABLED": "0"}
         self.env = {**os.environ, **self.client_env, **(env or {})}
         self.procs: list[subprocess.Popen[bytes]] = []
         self.logs: list[Path] = []
