@@ -15,7 +15,7 @@ from app.train.tasks import get_task
 CONFIGS = sorted(p.stem for p in (Path(__file__).parents[2] / "app" / "train" / "configs").glob("*.toml")
                  if p.stem != "tiny_test")
 FACTS = ("arch", "input_space", "in_channels", "cond_channels", "out_channels", "value_range", "size_multiple",
-         "overlap", "cpu_tile", "tile_cap", "min_tile", "half_ok", "bytes_per_pixel")
+         "overlap", "cpu_tile", "runtime_tile", "tile_cap", "min_tile", "half_ok", "bytes_per_pixel")
 
 
 #: task -> the shipped model whose facts its experiments share (refine: per base op)

@@ -71,29 +71,34 @@ def _ptg(**config):
 #: thread): 1024 px tiles cost 16.3 CPU-s, 9 of them in the kernel (every layer's 100+ MB output is a fresh
 #: mmap whose pages fault in, then unmap); 512: 10.4 s; 320: 9.3 s; 256: 9.6 s (overlap overhead grows).
 _CYCLEISP_CPU_TILE = 384
+#: Their tile edge on a fast CPU runtime, whose memory is its own (no page-fault cost per layer): the RAW net on
+#: OpenVINO bf16, a 1500x1000 packed mosaic in one process, 384 / 768 / 1024 px tiles: 13.6 / 11.4 / 10.0 s; the
+#: sRGB net on 1500x1000, 384 / 1024: 8.1 / 6.1 s (issue 23, shared machine, load 9). A 24-MP RAW is then 4x2
+#: tiles of ~790x1024: 7 % recomputed overlap, not 27 %.
+_CYCLEISP_RUNTIME_TILE = 1024
 #: PTG refiners' smallest tile: 4x the overlap, so most of every tile is exact.
 _PTG_MIN_TILE = 512
 
 MODELS: list[tuple[ModelDescriptor, Builder]] = [
     (ModelDescriptor(id="cycleisp_srgb_denoise", arch="cycleisp",
                      config={"net": "srgb_denoiser", "config": "fast"}, input_space="srgb", overlap=32,
-                     cpu_tile=_CYCLEISP_CPU_TILE,
+                     cpu_tile=_CYCLEISP_CPU_TILE, runtime_tile=_CYCLEISP_RUNTIME_TILE,
                      description="sRGB denoiser (CycleISP dual-attention RRGs, fast)"), _cycleisp),
     (ModelDescriptor(id="cycleisp_srgb_denoise_full", arch="cycleisp",
                      config={"net": "srgb_denoiser", "config": "full"}, input_space="srgb", overlap=48,
-                     cpu_tile=_CYCLEISP_CPU_TILE,
+                     cpu_tile=_CYCLEISP_CPU_TILE, runtime_tile=_CYCLEISP_RUNTIME_TILE,
                      description="sRGB denoiser (CycleISP dual-attention RRGs, full: 64 ch, 4x8 DAB)"), _cycleisp),
     # RAW denoisers: 8 input channels = packed RGGB + its 4-plane noise variance (app/core/ops/denoise_raw.py).
     # Sizes are in packed pixels; size_multiple 2 = the fast trunk's pixel-unshuffle, so tiles need no padding.
     (ModelDescriptor(id="cycleisp_raw_denoise", arch="cycleisp",
                      config={"net": "raw_denoiser", "config": "fast"}, input_space="bayer4", in_channels=8,
                      cond_channels=4, out_channels=4, value_range=(-0.1, 1.0), size_multiple=2, overlap=48,
-                     cpu_tile=_CYCLEISP_CPU_TILE,
+                     cpu_tile=_CYCLEISP_CPU_TILE, runtime_tile=_CYCLEISP_RUNTIME_TILE,
                      description="RAW denoiser on the mosaic (CycleISP dual-attention RRGs, fast)"), _cycleisp),
     (ModelDescriptor(id="cycleisp_raw_denoise_full", arch="cycleisp",
                      config={"net": "raw_denoiser", "config": "full"}, input_space="bayer4", in_channels=8,
                      cond_channels=4, out_channels=4, value_range=(-0.1, 1.0), overlap=48,
-                     cpu_tile=_CYCLEISP_CPU_TILE,
+                     cpu_tile=_CYCLEISP_CPU_TILE, runtime_tile=_CYCLEISP_RUNTIME_TILE,
                      description="RAW denoiser on the mosaic (CycleISP, full: 64 ch, 4x8 DAB)"), _cycleisp),
     # Learned camera pipeline (CycleISP RGB2RAW + RAW2RGB in one file): used by data synthesis
     # (app/train/degrade.py LearnedRawNoise); run through the registry it is the sRGB round trip.

@@ -56,6 +56,9 @@ class ModelDescriptor:
             the tile size is chosen from it (None: a conservative default).
         cpu_tile: tile edge on the CPU when the user sets none (measured fastest for the family;
             None: chosen from free memory like any device).
+        runtime_tile: the same when a fast CPU runtime (OpenVINO, ONNX Runtime) runs the model's ONNX
+            export (None: ``cpu_tile``). The runtimes manage their own memory, so torch's reasons for small
+            CPU tiles do not hold for them, and bigger tiles recompute less overlap.
         tile_cap: largest automatically chosen tile edge (None: the device's default cap); nets with a
             wide receptive field want big tiles.
         min_tile: smallest tile edge, also for a user's tile size (None: twice the overlap).
@@ -79,18 +82,21 @@ class ModelDescriptor:
     half_ok: bool = True
     bytes_per_pixel: int | None = None
     cpu_tile: int | None = None
+    runtime_tile: int | None = None
     tile_cap: int | None = None
     min_tile: int | None = None
     description: str = ""
 
-    def tile_for(self, device_type: str, requested: int | None, free_bytes: int | None = None) -> int | None:
+    def tile_for(self, device_type: str, requested: int | None, free_bytes: int | None = None, *,
+                 runtime: bool = False) -> int | None:
         """The tile edge to run with on a ``device_type`` device, given the user's ``requested`` edge.
 
-        None means "let the tiler choose from free memory" (its default cap).
+        ``runtime``: a fast CPU runtime runs the model (``runtime_tile`` applies). None means "let the
+        tiler choose from free memory" (its default cap).
         """
         tile = requested
-        if tile is None and device_type == "cpu" and self.cpu_tile:
-            tile = self.cpu_tile
+        if tile is None and device_type == "cpu":
+            tile = (self.runtime_tile if runtime else None) or self.cpu_tile
         if tile is None and self.tile_cap:
             from app.core.infer.memory import auto_tile_size
 

@@ -384,7 +384,8 @@ class LoadedModel:
 
         height, width = x.shape[-2:]
         whole = None if d.tile_safe else max(height, width) + d.size_multiple
-        tile = d.tile_for(self.device.type, tile if tile is not None else (ctx.tile if ctx is not None else None))
+        tile = d.tile_for(self.device.type, tile if tile is not None else (ctx.tile if ctx is not None else None),
+                          runtime=self.runner is not None)
         outer, _active.ctx = getattr(_active, "ctx", None), ctx
         try:
             with torch.inference_mode():
