@@ -97,16 +97,18 @@ THIRD_PARTY_EXCLUDES = [
     # (numpy.f2py stays: scipy's array_api_compat clones the numpy namespace, touching numpy.f2py.)
     "tkinter",  # Pillow's ImageTk; we draw with Qt
     "_tkinter",
+    "ray",  # EXTRAS_NOT_BUNDLED: `run --cluster` needs pip install 'photorestore[cluster]' (docs/batch.md)
     "PyQt5",  # another Qt binding on the build machine must never be mixed into a PySide6 app
     "PyQt6",
     "PySide2",
 ]
 
 #: Optional packages that ``app`` imports lazily, inside a function, for benchmarks (classical baselines
-#: in app.core.metrics.baselines) or training (h5py in app.core.nets.vgg). They are not runtime
-#: dependencies, so the installer leaves them out; tests/packaging allows exactly these lazy imports.
-#: (scipy is *not* here: app.core.metrics imports it at module level for SSIM/NIQE/analysis.)
-EXTRAS_NOT_BUNDLED = {"skimage", "bm3d", "h5py"}
+#: in app.core.metrics.baselines), training (h5py in app.core.nets.vgg) or a Ray cluster (ray in
+#: app.core.batch.cluster: a frozen app's ``--cluster`` says to pip-install the [cluster] extra). They are
+#: not runtime dependencies, so the installer leaves them out; tests/packaging allows exactly these lazy
+#: imports. (scipy is *not* here: app.core.metrics imports it at module level for SSIM/NIQE/analysis.)
+EXTRAS_NOT_BUNDLED = {"skimage", "bm3d", "h5py", "ray"}
 
 #: Qt modules the GUI does not use. PyInstaller's per-module hooks then leave out their libraries,
 #: QML files and plugins. (QtGui/QtWidgets/QtSvg stay; QtDBus the *Python* module is not needed even
