@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 RAY_MISSING = "--cluster needs Ray, which is not installed: pip install 'photorestore[cluster]'"
+RAY_NOT_FROZEN = ("--cluster needs Ray, which the installed app does not include: use the pip package, "
+                  "pip install 'photorestore[cluster]' (docs/batch.md)")
 #: how many input files the start-up check opens on every node (spread over the list; every folder is listed)
 SAMPLE_FILES = 16
 
@@ -39,7 +42,7 @@ def import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise ClusterError(RAY_MISSING) from None
+        raise ClusterError(RAY_NOT_FROZEN if getattr(sys, "frozen", False) else RAY_MISSING) from None
     return ray
 
 

@@ -59,7 +59,10 @@ def test_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_missing_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
-    with pytest.raises(ClusterError, match=r"pip install 'photorestore\[cluster\]'"):
+    with pytest.raises(ClusterError, match=r"not installed: pip install 'photorestore\[cluster\]'"):
+        import_ray()
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # the installers leave Ray out
+    with pytest.raises(ClusterError, match="the installed app does not include: use the pip package"):
         import_ray()
 
 
