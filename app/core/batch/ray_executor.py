@@ -15,7 +15,8 @@ is started for the lost one (where Ray finds room). Nothing is written twice and
 * a retried photo whose output is already there -- written by the lost worker after the photo was first
   handed out, with this app's ``Software`` tag -- is recorded done and not rewritten (the lost worker
   committed, then died before it could answer);
-* a photo whose workers die :data:`MAX_ATTEMPTS` times (a file that crashes the decoder) is recorded failed.
+* a photo whose workers die :data:`MAX_ATTEMPTS` times (a file that crashes the decoder) is recorded failed;
+* a partial file of a worker killed while saving (named with its pid) is removed when the run ends.
 """
 
 from __future__ import annotations
@@ -76,6 +77,24 @@ def written_since(path: str, since: float) -> bool:
     return mtime >= since - CLOCK_SLACK and written_by_photorestore(path)
 
 
+def remove_partials_of(folders: list[str], pids: set[int]) -> list[Path]:
+    """Delete the partial files (:func:`app.core.io.export.remove_stale_partials`' kind) that the lost workers
+    ``pids`` left in ``folders`` when they were killed while saving. Run by the coordinator, which sees the
+    output folder (it writes the manifest there), once the workers are gone."""
+    from app.core.io.export import PARTIAL_RE
+
+    removed: list[Path] = []
+    for folder in folders if pids else ():
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                match = PARTIAL_RE.match(entry.name)
+                if match and match.group(1) and int(match.group(1)) in pids:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                        removed.append(Path(entry.path))
+    return removed
+
+
 class BatchWorker:
     """A Ray actor's body (``ray.remote`` wraps it in the executor; no Ray import here).
 
@@ -132,6 +151,7 @@ class _Slot:
     plan: WorkerPlan
     actor: Any = None
     replaced: int = 0
+    pid: int = 0  # of the live actor's process (its partial files carry it)
 
 
 class RayExecutor:
@@ -150,19 +170,21 @@ class RayExecutor:
         self.workers: list[str] = []  # labels of the workers that started (for the CLI and tests)
         self.lost = 0  # workers lost during the run
         self.startup_s = 0.0  # from execute() to the first worker ready: connect, path check, actor start
+        self.lost_pids: set[int] = set()  # processes of the lost workers
 
     def execute(self, jobs: list[Job], run: BatchRun, cancel: threading.Event) -> None:
         if not jobs:
             return
         self._t0 = time.monotonic()
+        outdirs = sorted({str(Path(j.output).parent) for j in jobs})
         ray = connect(self.cluster)
         try:
             plans = plan_workers(ray.nodes(), self.device)
-            outdirs = sorted({str(Path(j.output).parent) for j in jobs})
             check_shared_paths(ray, plans, [j.source for j in jobs], outdirs)
             self._loop(ray, [_Slot(p) for p in plans], jobs, run, cancel)
         finally:
             ray.shutdown()
+            remove_partials_of(outdirs, self.lost_pids)
 
     def _start(self, ray: Any, slot: _Slot, starting: dict[Any, _Slot]) -> None:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -178,6 +200,9 @@ class RayExecutor:
 
     def _lose(self, ray: Any, slot: _Slot, starting: dict[Any, _Slot]) -> None:
         self.lost += 1
+        if slot.pid:
+            self.lost_pids.add(slot.pid)
+            slot.pid = 0
         with contextlib.suppress(Exception):
             ray.kill(slot.actor, no_restart=True)  # an unreachable (not dead) actor must not come back
         if slot.replaced < MAX_REPLACEMENTS:
@@ -246,6 +271,7 @@ class RayExecutor:
                             raise ClusterError(f"node {slot.plan.node} runs photorestore {info['version']}, "
                                                f"this machine {__version__}: install the same version everywhere")
                         self.workers.append(info["label"])
+                        slot.pid = int(info["pid"])
                         self.startup_s = self.startup_s or time.monotonic() - self._t0
                         idle.append(slot)
                     else:

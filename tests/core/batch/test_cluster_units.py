@@ -17,7 +17,7 @@ from PIL import Image as PILImage
 
 from app.core.batch import DONE, FAILED, Manifest, plan_batch
 from app.core.batch.cluster import ClusterError, check_paths, import_ray, plan_workers, resolve_address, sample_inputs
-from app.core.batch.ray_executor import BatchWorker
+from app.core.batch.ray_executor import BatchWorker, remove_partials_of
 from app.core.pipeline import Step
 from app.core.workflow.export import ExportOptions
 
@@ -136,3 +136,14 @@ def test_cli_refuses_jobs_with_cluster_before_writing_anything(tmp_path: Path) -
     assert res.stderr.strip() == ("photorestore: --jobs is for one machine; with --cluster every node gets one "
                                   "worker per device")
     assert not (tmp_path / "out").exists()
+
+
+def test_partial_files_of_lost_workers_are_removed_and_no_others(tmp_path: Path) -> None:
+    names = [".photorestore-4242-0123456789ab.partial.png", ".photorestore-777-0123456789ab.partial.png",
+             "p000.png", ".photorestore-4242-notapartial.png"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    removed = remove_partials_of([str(tmp_path)], {4242})
+    assert [p.name for p in removed] == [names[0]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])
+    assert remove_partials_of([str(tmp_path)], set()) == []
