@@ -1,7 +1,7 @@
 """Where the seconds of one ``photorestore run`` go: the CLI in this process under cProfile, per stage.
 
     python bench/e2e_stages.py [--raw FILE.dng | --mp 24] [--op denoise:mode=raw] [--format tiff16]
-                               [--backend auto] [--keep DIR]
+                               [--backend auto] [--tile N] [--keep DIR] [--top N]
 
 Without an input it makes the issue-23 inputs (the same as ``bench/backends.py --e2e``): the 24-MP DNG
 tiled from the real Canon 30D mosaic for a RAW op, the SCI demo shot tiled to 6000x4000 JPEG for any other.
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--op", action="append", default=None)
     ap.add_argument("--format", default=None)
     ap.add_argument("--backend", default="auto")
+    ap.add_argument("--tile", default=None, help="passed to run (default: the model's own tile policy)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the inputs and outputs here")
     ap.add_argument("--top", type=int, default=0, help="also the N functions with the most own time")
     a = ap.parse_args(argv)
@@ -101,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             args += ["--op", op]
         if a.format:
             args += ["--format", a.format]
+        if a.tile:
+            args += ["--tile", a.tile]
         t0 = time.perf_counter()
         from app.cli import main as cli_main
         t_import = time.perf_counter() - t0
