@@ -14,7 +14,8 @@ What "truth" means per row:
 * motion: the kernel length (the estimator reports a Gaussian-equivalent length from the
   difference between the most and least blurred edge directions).
 * exposure: the change in ``ev_to_mid`` between the photo and its darkened copy vs log2(1/k).
-* JPEG: no numeric truth; the blockiness ratio and the detection rate at BLOCKY_RATIO.
+* JPEG: no numeric truth; the blockiness ratio and the detection rate (``Analysis.is_blocky``: the
+  quantisation lattice's quality < 50).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.metrics import synthetic as syn  # noqa: E402
-from app.core.metrics.analysis import BLOCKY_RATIO, analyze_array  # noqa: E402
+from app.core.metrics.analysis import BLOCKY_NO_LATTICE_RATIO, BLOCKY_QUALITY, analyze_array  # noqa: E402
 from app.core.metrics.niqe import PARAMS_PATH  # noqa: E402
 from app.train.fit_niqe import datasets_root, is_blocky, load_srgb  # noqa: E402
 
@@ -142,7 +143,8 @@ def markdown(rows: list[dict], n_images: int) -> str:
             continue
         if r["estimator"] == "JPEG blockiness":
             lines.append(f"| {r['estimator']} | {r['level']} | - | {r['median']:.2f} | - | - | "
-                         f"flagged {r['detect']:.0%} (ratio >= {BLOCKY_RATIO}) |")
+                         f"flagged {r['detect']:.0%} (lattice quality < {BLOCKY_QUALITY:.0f}, "
+                         f"or ratio >= {BLOCKY_NO_LATTICE_RATIO} without a lattice) |")
             continue
         miss = f" ({r['missing']} n/a)" if r["missing"] else ""
         lines.append(f"| {r['estimator']} | {r['level']} | {r['truth']:.3g} {u} | {r['median']:.2f}{miss} | "

@@ -44,8 +44,17 @@ def _block_dct(y: np.ndarray, oy: int, ox: int, limit: int | None = None) -> np.
     return dctn(b, axes=(1, 2), norm="ortho")
 
 
+#: the grid phase is searched on a central window of at most this size (64 phases x the whole photo
+#: would take seconds)
+PHASE_WINDOW = 512
+
+
 def grid_phase(y: np.ndarray) -> tuple[int, int]:
     """The (row, column) offset of the 8x8 grid whose high frequencies are most often exactly zero."""
+    # a window starting on a multiple of 8 keeps the phase of the whole image
+    y0 = max(0, (y.shape[0] - PHASE_WINDOW) // 16 * 8)
+    x0 = max(0, (y.shape[1] - PHASE_WINDOW) // 16 * 8)
+    y = y[y0:y0 + PHASE_WINDOW, x0:x0 + PHASE_WINDOW]
     best, phase = -1.0, (0, 0)
     for oy in range(8):
         for ox in range(8):

@@ -36,6 +36,8 @@ METHOD_NOISE_H = 3.0
 #: the method noise is measured on at most this many TILE x TILE windows spread over the photo (bounded
 #: cost on big photos: NLM is ~0.3 s per 512 x 512 on one core)
 TILES, TILE = 4, 256
+#: the colour noise is measured on a central window of at most this size
+CHROMA_WINDOW = 1024
 
 
 def chroma_noise(rgb: np.ndarray) -> float:
@@ -52,6 +54,9 @@ def chroma_noise(rgb: np.ndarray) -> float:
     x = np.asarray(rgb, np.float64)
     if x.ndim != 3 or x.shape[2] < 3 or np.ptp(x[..., :3], axis=2).max() < 1e-6:
         return float("nan")
+    # a central window bounds the cost on big photos (even offsets keep the 2x2 binning's phase)
+    y0, x0 = max(0, (x.shape[0] - CHROMA_WINDOW) // 4 * 2), max(0, (x.shape[1] - CHROMA_WINDOW) // 4 * 2)
+    x = x[y0:y0 + CHROMA_WINDOW, x0:x0 + CHROMA_WINDOW]
     y = luma(x)
     out = []
     for c in (0, 2):

@@ -6,7 +6,8 @@ No reference: :func:`niqe` with our own pristine model (``app.train.fit_niqe``).
 :func:`compare` and :func:`analyze` in :mod:`app.core.metrics.compare`.
 """
 
-from app.core.metrics.analysis import Analysis, analyze_array, analyze_image, format_analysis
+from app.core.metrics.analysis import Analysis, analyze_array, analyze_image
+from app.core.metrics.analysis_text import format_analysis
 from app.core.metrics.niqe import niqe
 from app.core.metrics.psnr import psnr, psnr_torch
 from app.core.metrics.recipe_auto import plan_recipe, propose_recipe

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from app.core.metrics.analysis import format_analysis
+from app.core.metrics.analysis_text import format_analysis
 from app.core.metrics.estimators import linear_to_srgb
 from app.core.metrics.jpeg_quality import jpeg_quality_from_file  # noqa: F401 - part of this API
 from app.core.metrics.psnr import finite_psnr, mse, psnr

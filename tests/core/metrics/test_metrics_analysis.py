@@ -13,7 +13,8 @@ import pytest
 
 from app.core.metrics import estimators as est
 from app.core.metrics import synthetic as syn
-from app.core.metrics.analysis import analyze_array, analyze_image, format_analysis
+from app.core.metrics.analysis import analyze_array, analyze_image
+from app.core.metrics.analysis_text import format_analysis
 
 
 def test_quantile_corrections_make_white_noise_unbiased():
