@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from app.core.metrics.analysis import Analysis
+from app.core.metrics.analysis import NOISY_COARSE255, NOISY_SIGMA255, Analysis
 
 #: Largest low-light gain proposed (a KinD ratio above this mostly amplifies noise).
 MAX_LOWLIGHT_RATIO = 16.0
@@ -115,8 +115,12 @@ def plan_recipe(analysis: Analysis, *, available: Callable[[str], bool] | None =
             if sigma_after >= 2.0:
                 sigma, noisy = sigma_after, True
     if noisy:
+        what = f"noise sigma {sigma:.1f}/255"
+        flat = n.sigma255 >= NOISY_SIGMA255 or n.coarse255 >= NOISY_COARSE255
+        if analysis.is_noisy and not analysis.is_dark and not flat:  # found by the NLM figure alone
+            what = f"mild grain under the JPEG ({n.method255:.1f}/255 that a gentle NLM removes)"
         if usable("denoise"):
-            steps.append(RecipeStep("denoise", {}, f"noise sigma {sigma:.1f}/255"))
+            steps.append(RecipeStep("denoise", {}, what))
         else:
             h = float(np.clip(NLM_H_PER_SIGMA * sigma, 1.0, 30.0))
             steps.append(RecipeStep("nlm_denoise", {"strength": round(h, 1), "color_strength": round(h, 1)},
