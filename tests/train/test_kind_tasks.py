@@ -76,6 +76,10 @@ def test_exact_reflectance_reproduces_the_frame_where_lit_and_falls_back_in_shad
     assert torch.allclose(target[lit] * light[lit], image[lit], atol=1e-6)  # colour and level kept exactly
     assert torch.allclose(target[..., :4], r[..., :4], atol=0.02)  # the noisy I / L is not trusted there
     assert target.min() >= 0 and target.max() <= 1
+    # --bf16: the frozen decomposition returns bfloat16 under autocast; the target stays float32 (it crashed)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = exact_reflectance(image, torch.cat([r, light], 1).bfloat16())
+    assert mixed.dtype == torch.float32 and torch.allclose(mixed, target, atol=0.02)
 
 
 def test_chained_training_and_stage_targets(tmp_path, monkeypatch):

@@ -36,6 +36,9 @@ def exact_reflectance(image: torch.Tensor, decomposed: torch.Tensor) -> torch.Te
         image: ``(B, 3, H, W)`` the normal-exposure frame.
         decomposed: ``(B, 4, H, W)`` its decomposition (R then L).
     """
+    # float32 whatever the frozen decomposition ran in: under ``--bf16`` autocast it returns bfloat16, and
+    # lerp refuses mixed dtypes (the target of a loss is computed in float32 anyway).
+    decomposed = decomposed.float()
     r, light = decomposed[:, :3], decomposed[:, 3:4]
     exact = (image / light.clamp(min=1e-3)).clamp(0.0, 1.0)
     w = (light / EXACT_FLOOR).clamp(max=1.0)
