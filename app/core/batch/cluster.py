@@ -15,12 +15,14 @@ than k processes with one thread each, and holds one copy of the models).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,12 @@ def resolve_address(cluster: str) -> str | None:
     return value
 
 
+#: Ray Client: the head's message when the per-connection server process did not start (transient)
+CLIENT_SERVER_FAILED = "Starting Ray client server failed"
+CLIENT_ATTEMPTS = 3
+CLIENT_RETRY_S = 2.0
+
+
 def connect(cluster: str) -> Any:
     """Connect this process to the cluster (or start the local instance); returns the ``ray`` module."""
     ray = import_ray()
@@ -74,12 +82,21 @@ def connect(cluster: str) -> Any:
     main = threading.current_thread() is threading.main_thread()
     sigterm = signal.getsignal(signal.SIGTERM) if main else None
     try:
-        if address is None:
-            ray.init(include_dashboard=False, logging_level="WARNING", log_to_driver=False)
-        else:
-            ray.init(address=address, logging_level="WARNING", log_to_driver=False)
-    except Exception as exc:  # noqa: BLE001 - ConnectionError, grpc errors, a missing ray[client]: one line
-        raise ClusterError(f"cannot connect to the Ray cluster at {address or 'local'}: {exc}") from exc
+        for attempt in range(CLIENT_ATTEMPTS):
+            try:
+                if address is None:
+                    ray.init(include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+                else:
+                    ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+                break
+            except Exception as exc:  # noqa: BLE001 - ConnectionError, grpc errors, a missing ray[client]: one line
+                if CLIENT_SERVER_FAILED not in str(exc) or attempt == CLIENT_ATTEMPTS - 1:
+                    raise ClusterError(f"cannot connect to the Ray cluster at {address or 'local'}: {exc}") from exc
+                # the head starts a server process per Ray Client connection; on a busy head that start
+                # can fail once (seen in the cluster tests at load ~10): a new connection gets a new one
+                with contextlib.suppress(Exception):
+                    ray.shutdown()
+                time.sleep(CLIENT_RETRY_S * (attempt + 1))
     finally:
         if main and sigterm is not None:
             # ray.init makes SIGTERM exit at once; `run` handles it like Ctrl-C (photos in hand end cleanly)

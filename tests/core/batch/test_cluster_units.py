@@ -147,3 +147,40 @@ def test_partial_files_of_lost_workers_are_removed_and_no_others(tmp_path: Path)
     assert [p.name for p in removed] == [names[0]]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])
     assert remove_partials_of([str(tmp_path)], set()) == []
+
+
+def test_a_ray_client_server_that_fails_to_start_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.batch import cluster
+
+    calls = []
+
+    class FakeRay:
+        def init(self, **kw):
+            calls.append(kw["address"])
+            if calls.count(kw["address"]) < 3:
+                raise ConnectionError("Initialization failure from server: RuntimeError: Starting Ray client "
+                                      "server failed. See ray_client_server_23000.err for detailed logs.")
+
+        def shutdown(self):
+            calls.append("shutdown")
+
+    monkeypatch.setattr(cluster, "import_ray", FakeRay)
+    monkeypatch.setattr(cluster, "CLIENT_RETRY_S", 0.0)
+    assert isinstance(cluster.connect("ray://studio:10001"), FakeRay)
+    assert calls == ["ray://studio:10001", "shutdown"] * 2 + ["ray://studio:10001"]
+
+
+def test_a_refused_connection_is_one_clear_error_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.batch import cluster
+
+    calls = []
+
+    class FakeRay:
+        def init(self, **kw):
+            calls.append(kw["address"])
+            raise ConnectionError("Failed to connect to GCS at studio:6379")
+
+    monkeypatch.setattr(cluster, "import_ray", FakeRay)
+    with pytest.raises(ClusterError, match="cannot connect to the Ray cluster at studio:6379: Failed to connect"):
+        cluster.connect("studio:6379")
+    assert calls == ["studio:6379"]
