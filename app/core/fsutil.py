@@ -52,9 +52,7 @@ def commit(tmp: str | os.PathLike[str], path: str | os.PathLike[str], *, overwri
         return
     try:
         os.link(tmp, path)
-    except FileExistsError:
-        raise
-    except OSError as exc:
+    except OSError as exc:  # FileExistsError (EEXIST) is not in the list below: raised as it is
         if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, None):
             raise
         if path.exists():

@@ -306,9 +306,9 @@ def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None
     except OSError as exc:  # e.g. a file name too long for the disk: one line about dest, no raw errno
         raise ExportError(dest, f"cannot write here ({exc.strerror or type(exc).__name__})") from None
     blocks = _blocks(image, keep_metadata, cfa=image.space is ColorSpace.BAYER)
-    tmp = _temp_path(dest)
+    tmp = None
     try:
-        with atomic_path(dest, overwrite=overwrite, temp=lambda _dest: tmp):
+        with atomic_path(dest, overwrite=overwrite, temp=_temp_path) as tmp:
             WRITERS[fmt](tmp, image, blocks, int(quality), EXPORT_FORMATS[fmt][1])
     except BaseException as exc:
         if isinstance(exc, FileExistsError):  # the commit met a file that appeared meanwhile
