@@ -209,12 +209,12 @@ def fuse(state: dict[str, Any], params: Any, ctx: RunContext) -> Image:
     l_adj = torch.from_numpy(state["L_adj"])
     gain = l_adj / torch.from_numpy(state["L_one"])
     # Y(I * g), encoded, is enc(Y(I)) * g (the power law), clipped at white like the brightened pixels.
-    y = torch.from_numpy(srgb_to_linear((torch.from_numpy(state["Y_enc"]) * gain).clamp_(0.0, 1.0).numpy()))
+    bright_enc = (torch.from_numpy(state["Y_enc"]) * gain).clamp_(0.0, 1.0)
+    y = torch.from_numpy(srgb_to_linear(bright_enc.numpy()))
     weight = gain.clamp(min=1e-6).log2_().div_(_FULL_WEIGHT_STOPS).clamp_(0.0, float(params.strength))
     chroma = torch.from_numpy(state["chroma"])
     if float(params.strength) > 0.0 and bool((weight > 0).any()):
         kind_enc = torch.from_numpy(state["R_Y_enc"]) * l_adj
-        bright_enc = (torch.from_numpy(state["Y_enc"]) * gain).clamp_(0.0, 1.0)
         weight = weight.mul_(torch.from_numpy(_texture_weight(kind_enc.numpy(), bright_enc.numpy())))
         kind = torch.from_numpy(srgb_to_linear(kind_enc.numpy()))
         y = y.lerp_(kind, weight)
