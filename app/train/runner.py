@@ -125,25 +125,7 @@ class Runner:
         self.sessions: list[dict[str, Any]] = []
 
     def _init_from(self, model_id: str, new: tuple[str, ...] = ()) -> None:
-        if model_id.endswith(".safetensors"):
-            # A compact resume point committed with the code (e.g. float16 weights of an unfinished run that
-            # is not shipped): a path, relative to the repository root when not absolute.
-            from safetensors.torch import load_file
-
-            path = Path(model_id) if Path(model_id).is_absolute() else Path(__file__).resolve().parents[2] / model_id
-            state = {k: v.float() for k, v in load_file(str(path)).items()}
-        else:
-            from app.core.models.registry import load_model
-
-            state = load_model(model_id, "cpu", backend="torch").module.state_dict()
-        try:
-            missing, unexpected = self.model.load_state_dict(state, strict=False)
-        except RuntimeError as exc:  # shape mismatches
-            raise ValueError(f"init_from {model_id!r} does not fit this model: {exc}") from None
-        missing = [k for k in missing if not k.startswith(new)]  # startswith(()) is False
-        if missing or unexpected:
-            raise ValueError(f"init_from {model_id!r} does not fit this model: missing {missing[:4]}, "
-                             f"unexpected {unexpected[:4]}")
+        init_weights(self.model, model_id, new)
         log.info("initialised from the exported weights of %s", model_id)
 
     # --- state ------------------------------------------------------------------------------------------
@@ -338,3 +320,37 @@ class Runner:
                 self.save()
         log.info("%s at step %d (%.1f min this session)", status, self.step, session["seconds"] / 60)
         return status
+
+
+def init_weights(model: torch.nn.Module, model_id: str, new: tuple[str, ...] = ()) -> None:
+    """Load ``init_from``'s weights into ``model`` (a fresh task model) or raise ``ValueError`` naming the misfit.
+
+    ``model_id``: an exported model id (registry-verified) or a ``.safetensors`` path (relative to the repo
+    root). Parameters under a ``new`` prefix may be missing from the weights or have another shape there (a
+    module the config adds or resizes, e.g. deblurgan's full-resolution skip at 32 channels from a 16-channel
+    export): they keep their fresh init. Anything else that does not fit is an error, as before.
+    """
+    if model_id.endswith(".safetensors"):
+        # A compact resume point committed with the code (e.g. float16 weights of an unfinished run that
+        # is not shipped): a path, relative to the repository root when not absolute.
+        from safetensors.torch import load_file
+
+        path = Path(model_id) if Path(model_id).is_absolute() else Path(__file__).resolve().parents[2] / model_id
+        state = {k: v.float() for k, v in load_file(str(path)).items()}
+    else:
+        from app.core.models.registry import load_model
+
+        state = load_model(model_id, "cpu", backend="torch").module.state_dict()
+    own = model.state_dict()
+    # A resized new module starts fresh as a whole (not half trained tensors that happen to keep their shape).
+    resized = tuple(p for p in new if any(k.startswith(p) and k in own and own[k].shape != v.shape
+                                          for k, v in state.items()))
+    state = {k: v for k, v in state.items() if not k.startswith(resized)}  # startswith(()) is False
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shape mismatches
+        raise ValueError(f"init_from {model_id!r} does not fit this model: {exc}") from None
+    missing = [k for k in missing if not k.startswith(new)]
+    if missing or unexpected:
+        raise ValueError(f"init_from {model_id!r} does not fit this model: missing {missing[:4]}, "
+                         f"unexpected {unexpected[:4]}")
