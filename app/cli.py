@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="output format (default: jpg; tiff16 for RAW); dng: RAW in, RAW out (CFA DNG of the "
                    "processed mosaic, or a linear DNG when the recipe has sRGB ops)")
     r.add_argument("--quality", type=_bounded_int(1, 100), default=92, help="JPEG quality 1-100")
+    r.add_argument("--compress", action="store_true",
+                   help="TIFF: deflate-compress (about 40 %% smaller, a few seconds slower on a 24-MP photo; "
+                   "default: uncompressed)")
     r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     # = app.core.infer.backends.BACKEND_CHOICES (spelled out: importing it would import torch to print --help)
     r.add_argument("--backend", choices=("auto", "torch", "openvino", "onnxruntime"), default="auto",

@@ -101,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _err("photorestore: no photos in " + ", ".join(args.inputs)
              + (f" ({len(ours)} exports of this app left out)" if ours else ""))
         return 2
-    opts = ExportOptions("jpg", args.quality, keep_metadata=not args.strip_metadata, overwrite=args.overwrite)
+    opts = ExportOptions("jpg", args.quality, keep_metadata=not args.strip_metadata, overwrite=args.overwrite,
+                         compress=args.compress)
     plan = plan_batch(sources, outdir, steps, opts, manifest, format_choice=args.format, tile=args.tile)
     cancel = threading.Event()
     stopped_by: list[int] = []

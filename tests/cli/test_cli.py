@@ -118,6 +118,17 @@ def test_raw_files_become_16bit_tiffs_with_camera_exif(raw_dir, tmp_path):
         assert (make is not None and "Canon" in str(make.value)) or exif is not None
 
 
+def test_tiff_exports_are_uncompressed_unless_compress(tmp_path):
+    import tifffile
+
+    src = _jpeg(tmp_path / "p.jpg")
+    for flag, want in (([], tifffile.COMPRESSION.NONE), (["--compress"], tifffile.COMPRESSION.ADOBE_DEFLATE)):
+        out = tmp_path / f"o{len(flag)}"
+        assert main(["run", str(src), "-o", str(out), "--format", "tiff16", *flag]) == 0
+        with tifffile.TiffFile(out / "p.tif") as tf:
+            assert tf.pages[0].compression == want
+
+
 def test_entry_point_runs_as_module():
     res = subprocess.run([sys.executable, "-m", "app", "--version"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and __version__ in res.stdout

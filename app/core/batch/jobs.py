@@ -104,6 +104,8 @@ def recipe_hash(steps: Sequence[Any], options: ExportOptions, tile: int | None =
     is included: tiles change the last bits of some models' results."""
     payload = {"steps": [_step_payload(s) for s in steps], "format": options.format, "quality": options.quality,
                "keep_metadata": options.keep_metadata, "tile": tile}
+    if options.compress and options.format.startswith("tiff"):  # only then: older records stay valid
+        payload["compress"] = True
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

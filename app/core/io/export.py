@@ -128,7 +128,7 @@ def quantise(image: Image, bits: int, *, bgr: bool) -> np.ndarray:
     return out
 
 
-def _write_jpg(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int) -> None:
+def _write_jpg(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int, compress: bool) -> None:
     params = [cv2.IMWRITE_JPEG_QUALITY, quality]
     if quality >= 90:  # no chroma subsampling at high quality: restored detail is what users export for
         params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
@@ -147,7 +147,7 @@ def _write_jpg(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int
     tmp.write_bytes(jpeg_insert(buf.tobytes(), segments))
 
 
-def _write_png(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int) -> None:
+def _write_png(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int, compress: bool) -> None:
     ok, buf = cv2.imencode(".png", quantise(image, bits, bgr=True), [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise ExportError(tmp, "PNG encoder failed")
@@ -164,12 +164,16 @@ def _write_png(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int
         f.write(png[ihdr_end:])
 
 
-def _write_tiff(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int) -> None:
+def _write_tiff(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int, compress: bool) -> None:
     extratags = [(700, 1, len(blocks.xmp), blocks.xmp, True)] if blocks.xmp else []
+    # Uncompressed by default: the pixels go out in one contiguous write. Deflate (level 1, horizontal
+    # predictor) makes a 24-MP 16-bit TIFF ~40 % smaller but took 2.8-5 s of the 2-core CPU to encode, the
+    # second-largest stage of a RAW export (docs/performance.md); ``compress`` asks for it.
+    codec = {"compression": "zlib", "compressionargs": {"level": 1}, "predictor": True, "maxworkers": 2} \
+        if compress else {}
     tifffile.imwrite(
-        tmp, quantise(image, bits, bgr=False), photometric="rgb", compression="zlib",
-        compressionargs={"level": 1}, predictor=True, iccprofile=blocks.icc, metadata=None,
-        software="PhotoRestore", extratags=extratags, maxworkers=2,
+        tmp, quantise(image, bits, bgr=False), photometric="rgb", iccprofile=blocks.icc, metadata=None,
+        software="PhotoRestore", extratags=extratags, **codec,
     )  # fmt: skip
     if blocks.exif_tags:
         try:  # in place: exiv2 streams the pixel data, so a 600-MB TIFF is not held in memory
@@ -181,7 +185,7 @@ def _write_tiff(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: in
                 tmp.write_bytes(im.get_bytes())
 
 
-def _write_dng(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int) -> None:
+def _write_dng(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int, compress: bool) -> None:
     from app import __version__
     from app.core.io.dng import write_dng
 
@@ -266,7 +270,7 @@ def remove_stale_partials(folder: str | os.PathLike[str], started: float) -> lis
 
 def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None = None, quality: int = 92,  # noqa: A002
                overwrite: bool = False, keep_metadata: bool = True,
-               protect: Iterable[str | os.PathLike[str]] = ()) -> Path:  # fmt: skip
+               protect: Iterable[str | os.PathLike[str]] = (), compress: bool = False) -> Path:  # fmt: skip
     """Write ``image`` to ``path`` atomically.
 
     Args:
@@ -278,6 +282,7 @@ def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None
         overwrite: replace an existing output (never an input).
         keep_metadata: carry EXIF/XMP over (the sRGB ICC profile is always embedded).
         protect: paths that must never be written (the run's inputs).
+        compress: TIFF only: deflate-compress (smaller, slower); by default a TIFF is uncompressed.
 
     Returns:
         The written path.
@@ -309,7 +314,7 @@ def save_image(image: Image, path: str | os.PathLike[str], *, format: str | None
     tmp = None
     try:
         with atomic_path(dest, overwrite=overwrite, temp=_temp_path) as tmp:
-            WRITERS[fmt](tmp, image, blocks, int(quality), EXPORT_FORMATS[fmt][1])
+            WRITERS[fmt](tmp, image, blocks, int(quality), EXPORT_FORMATS[fmt][1], bool(compress))
     except BaseException as exc:
         if isinstance(exc, FileExistsError):  # the commit met a file that appeared meanwhile
             raise ExportError(dest, "already exists (use overwrite to replace it)") from None

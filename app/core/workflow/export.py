@@ -41,12 +41,14 @@ class ExportOptions:
         quality: JPEG quality 1-100.
         keep_metadata: carry EXIF over (orientation reset) and embed sRGB ICC.
         overwrite: replace an existing *output* file (an input photo is never replaced).
+        compress: TIFF only: deflate-compress (~40 % smaller, seconds slower on a 24-MP photo).
     """
 
     format: str = "jpg"
     quality: int = 92
     keep_metadata: bool = True
     overwrite: bool = False
+    compress: bool = False
 
     @property
     def extension(self) -> str:
@@ -130,7 +132,8 @@ def export_image(source: Image, steps: Sequence[Step], out: Path, opts: ExportOp
     ctx.check_cancelled()
     ctx.progress(0.96, f"Saving {out.name}")
     path = save_image(result, out, format=opts.format, quality=opts.quality, overwrite=opts.overwrite,
-                      keep_metadata=opts.keep_metadata, protect=tuple(str(p) for p in protect))
+                      keep_metadata=opts.keep_metadata, protect=tuple(str(p) for p in protect),
+                      compress=opts.compress)
     ctx.progress(1.0, f"Saved {Path(path).name}" + (f" ({kind})" if kind else ""))
     return Path(path)
 

@@ -73,6 +73,10 @@ def test_recipe_hash_changes_with_params_and_options_not_with_overwrite():
     assert base != recipe_hash(EV, ExportOptions("png"))
     assert base != recipe_hash(EV, JPG, tile=256)
     assert base != recipe_hash(["auto", *EV], JPG)
+    # compressing changes a TIFF's bytes, not a JPEG's; an uncompressed TIFF keeps the hash it always had
+    tif = recipe_hash(EV, ExportOptions("tiff16"))
+    assert tif != recipe_hash(EV, ExportOptions("tiff16", compress=True))
+    assert base == recipe_hash(EV, ExportOptions("jpg", compress=True))
 
 
 def test_manifest_journal_survives_a_crash_and_is_folded_in(tmp_path):

@@ -76,6 +76,22 @@ def test_sixteen_bit_outputs_keep_sixteen_bits(tmp_path: Path) -> None:
     assert tifffile.imread(tmp_path / "r.tif").dtype == np.uint16
 
 
+def test_tiff_is_uncompressed_unless_compress_is_asked(tmp_path: Path, source: Image) -> None:
+    """Uncompressed by default (one contiguous write, issue 23's export time); deflate on request; same pixels,
+    same metadata either way."""
+    pages = {}
+    for compress in (False, True):
+        out = save_image(source, tmp_path / f"c{int(compress)}.tif", format="tiff16", compress=compress)
+        with tifffile.TiffFile(out) as tf:
+            page = tf.pages[0]
+            pages[compress] = (page.compression, page.predictor, page.asarray())
+        tags, icc = read_back(out)
+        assert tags["Exif.Image.Make"] == "Acme" and icc
+    assert pages[False][0] == tifffile.COMPRESSION.NONE
+    assert pages[True][0] == tifffile.COMPRESSION.ADOBE_DEFLATE and pages[True][1] == tifffile.PREDICTOR.HORIZONTAL
+    assert np.array_equal(pages[False][2], pages[True][2])
+
+
 def test_raw_to_tiff16_carries_camera_exif(tmp_path: Path, raw_dir: Path) -> None:
     dev = develop(load_image(raw_dir / "bayer" / "rawpy-test_RAW_KODAK_DC50.KDC"))
     out = save_image(dev, tmp_path / "kodak.tif")  # .tif from a 16-bit development -> tiff16
