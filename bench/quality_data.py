@@ -97,14 +97,14 @@ def _polyu(limit: int) -> Iterator[ValPair]:
         yield ValPair(f"polyu/{it.key}", noisy, clean, {"scene": it.scene})
 
 
-def _clean_val() -> list[tuple[str, Any]]:
+def _clean_val(split: str = "val") -> list[tuple[str, Any]]:
     from app.train.sources import SOURCES
 
     out = []
     sp = _splits()
     for name, src in SOURCES.items():
         if src.kind == "clean" and name in sp.data["sources"]:
-            out += [(f"{name}/{it.key}", it.paths[0]) for it in sp.items(name, "val")]
+            out += [(f"{name}/{it.key}", it.paths[0]) for it in sp.items(name, split)]
     return sorted(out)
 
 
@@ -182,11 +182,17 @@ def _shake(limit: int, seed: int) -> Iterator[ValPair]:
         yield ValPair(f"shake/{name}", noisy, target, {"length": info["length"], "kernel": info["kernel"]})
 
 
-def jpeg_pairs(limit: int, qualities: tuple[int, ...]) -> Iterator[ValPair]:
-    """Validation photos (no sunhays80) compressed at ``qualities`` in turn (``extra["quality"]``)."""
+def jpeg_pairs(limit: int, qualities: tuple[int, ...], split: str = "val") -> Iterator[ValPair]:
+    """Validation photos (no sunhays80) compressed at ``qualities`` in turn (``extra["quality"]``).
+
+    ``split="train"`` takes training photos instead (evenly spread over the sorted list), for tuning
+    anything the validation figures must not see.
+    """
     from app.train.tasks.dejpeg import jpeg_roundtrip
 
-    photos = [(n, p) for n, p in _clean_val() if not n.startswith("sunhays80/")]
+    photos = [(n, p) for n, p in _clean_val(split) if not n.startswith("sunhays80/")]
+    if split != "val" and len(photos) > limit:
+        photos = [photos[i] for i in np.linspace(0, len(photos) - 1, limit).astype(int)]
     for k, (name, path) in enumerate(photos[:limit]):
         x = read_srgb(path)
         s = 1024 / max(x.shape[:2])

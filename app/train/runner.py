@@ -195,8 +195,9 @@ class Runner:
             metrics["by_source"] = by_source
         record = {"kind": "val", "step": self.step, "wall_time": self.wall_time, **metrics}
         self._log(record)
-        log.info("step %d  val psnr %.3f dB (input %.3f)  ssim %.4f", self.step, metrics["psnr"],
-                 metrics["input_psnr"], metrics["ssim"])
+        log.info("step %d  val psnr %.3f dB (input %.3f)  of mean mse %.3f (input %.3f)  ssim %.4f", self.step,
+                 metrics["psnr"], metrics["input_psnr"], metrics.get("psnr_mse", math.nan),
+                 metrics.get("input_psnr_mse", math.nan), metrics["ssim"])
         if self.best["value"] is None or metrics["psnr"] > self.best["value"]:
             self.best = {"metric": "psnr", "value": metrics["psnr"], "step": self.step}
             best = {"format": ckpt_io.FORMAT, "step": self.step, "model": self.model.state_dict(),

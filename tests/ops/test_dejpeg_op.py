@@ -1,5 +1,5 @@
-"""The dejpeg op: unavailable while untrained, told the JPEG quality from the file (or by hand), blended by
-strength; Auto puts it first when it sees blocking."""
+"""The dejpeg op: unavailable while untrained, told the JPEG quality from the file (or by hand), projected onto
+the file's quantisation cells, blended by strength; Auto puts it first when it sees blocking."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from app.core.metrics.recipe_auto import plan_recipe, quality_from_blockiness
 from app.core.models.registry import load_model, model_state
 from app.core.models.testing import temporary_model
 from app.core.ops import dejpeg as dj
+from app.core.ops.dejpeg_qcs import consistent, project
 from app.core.ops.registry import get_op
 
 
@@ -52,14 +53,27 @@ def test_untrained_model_makes_the_op_unavailable():
         assert dj.MODEL_ID in why
 
 
-def test_quality_read_from_the_jpeg_file(tiny, tmp_path):
+def test_quality_and_tables_read_from_the_jpeg_file(tiny, tmp_path):
     img = load_image(_photo(tmp_path, 25))
     assert dj.source_quality(img) == 25
+    tables = dj.source_tables(img)
+    assert tables is not None and consistent(img.data, tables)
     out = get_op("dejpeg").run(img, dj.DejpegParams(), RunContext(device="cpu"))
-    np.testing.assert_allclose(out.data, _expected(tiny, img.data, 25), atol=1e-5)
+    np.testing.assert_allclose(out.data, project(_expected(tiny, img.data, 25), img.data, tables), atol=1e-5)
     by_hand = get_op("dejpeg").run(img, dj.DejpegParams(quality=80), RunContext(device="cpu"))
-    np.testing.assert_allclose(by_hand.data, _expected(tiny, img.data, 80), atol=1e-5)
+    np.testing.assert_allclose(by_hand.data, project(_expected(tiny, img.data, 80), img.data, tables), atol=1e-5)
     assert not np.allclose(out.data, by_hand.data)  # the quality reaches the net
+    half = get_op("dejpeg").run(img, dj.DejpegParams(strength=0.5), RunContext(device="cpu"))
+    np.testing.assert_allclose(half.data, img.data + 0.5 * (out.data - img.data), atol=1e-5)
+
+
+def test_an_edited_jpeg_is_not_projected(tiny, tmp_path):
+    """Pixels that are no longer the file's decoding (here: brightened) get the net alone."""
+    img = load_image(_photo(tmp_path, 25))
+    edited = img.with_data(np.clip(img.data * 1.1 + 0.013, 0, 1).astype(np.float32))
+    assert not consistent(edited.data, dj.source_tables(img))
+    out = get_op("dejpeg").run(edited, dj.DejpegParams(), RunContext(device="cpu"))
+    np.testing.assert_allclose(out.data, _expected(tiny, edited.data, 25), atol=1e-5)
 
 
 def test_strength_blends_and_non_jpeg_falls_back_with_a_warning(tiny, tmp_path):
@@ -132,4 +146,6 @@ def test_a_rotated_jpeg_is_cleaned_in_its_stored_layout(tiny, tmp_path):
     out = get_op("dejpeg").run(img, dj.DejpegParams(), RunContext(device="cpu")).data
     decoded = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION),
                            cv2.COLOR_BGR2RGB).astype(np.float32) / 255
-    np.testing.assert_allclose(out, orient(_expected(tiny, decoded, 30), 6), atol=2e-5)
+    tables = dj.source_tables(img)
+    assert consistent(decoded, tables)  # the file's grid, in the stored layout
+    np.testing.assert_allclose(out, orient(project(_expected(tiny, decoded, 30), decoded, tables), 6), atol=2e-5)

@@ -160,16 +160,6 @@ def baselines_for(task: str) -> list[Baseline]:
 
 # -- JPEG deblocking (bench task "dejpeg") -----------------------------------------------------------------
 
-_IJG_CHROMA = np.array([17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
-                        24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32, np.float64)
-
-
-def _ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
-    q = float(np.clip(quality, 1, 100))
-    scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
-    return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255).reshape(8, 8)
-
-
 def _dct_matrix() -> np.ndarray:
     k = np.arange(8)
     d = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / 16.0) * np.sqrt(2.0 / 8.0)
@@ -186,12 +176,12 @@ def spp_deblock(img: np.ndarray, quality: float, factor: float = 0.35, step: int
     (urban100, live1, wallpapers) at q20/q40 among 0.25-1.25: 0.35 gave +0.64 / +0.76 dB (1.0: -0.19 / -0.37).
     Costs ~0.7 s for 256x256 at ``step=1`` (64 shifts) on the shared dev CPU.
     """
-    from app.core.io.jpeg_tables import IJG_LUMA
+    from app.core.io.jpeg_tables import IJG_CHROMA, IJG_LUMA, ijg_table
 
     d = _dct_matrix()
     u8 = np.clip(img, 0.0, 1.0) * 255.0
     ycc = cv2.cvtColor(u8.astype(np.float32), cv2.COLOR_RGB2YCrCb).astype(np.float64)
-    tables = [_ijg_table(IJG_LUMA, quality), _ijg_table(_IJG_CHROMA, quality), _ijg_table(_IJG_CHROMA, quality)]
+    tables = [ijg_table(IJG_LUMA, quality), ijg_table(IJG_CHROMA, quality), ijg_table(IJG_CHROMA, quality)]
     h, w = ycc.shape[:2]
     pad = np.pad(ycc, ((8, 16), (8, 16), (0, 0)), mode="reflect")
     out = np.zeros_like(pad)

@@ -12,6 +12,12 @@ by its EXIF orientation is turned back to the stored layout for the net and upri
 files the grid is found from the blocking itself (:func:`grid_padding`) and the image padded to put it at
 the origin. The model's tiles stay on the grid (its descriptor's ``size_multiple`` is 16), and so do the
 1:1 detail crops of the preview (:func:`app.core.workflow.preview.detail_source`).
+
+On a photo decoded from a JPEG file, the net's result is then projected back into the quantisation cells of
+the file's DCT coefficients (:mod:`app.core.ops.dejpeg_qcs`; tables read from the file): the result stays
+an image that encodes to the same file. Only pixels that read as the file's own decoding on its grid are
+projected (a downscaled preview or an image edited by an earlier step is not); other files, whose tables
+are unknown, are not projected at all (an estimated quality is too coarse to place the cells).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ GRID_RATIO = 1.2
 
 @dataclass(frozen=True)
 class DejpegParams:
-    VERSION = 1
+    VERSION = 2  # 2: a JPEG file's result is projected onto its quantisation cells (no new parameter)
     quality: int = param(0, label="JPEG quality", min=0, max=100, step=1,
                          help="the quality the photo was saved at; 0 = Auto: read from the JPEG file "
                               f"(quality {FALLBACK_QUALITY} assumed for other files). Lower = stronger cleanup")
@@ -60,6 +66,16 @@ def source_quality(image: Image) -> float | None:
     from app.core.io.jpeg_tables import jpeg_quality_from_file
 
     return jpeg_quality_from_file(path)
+
+
+def source_tables(image: Image):
+    """The quantisation tables of the JPEG ``image`` was decoded from (:class:`JpegTables`), or None."""
+    path = _jpeg_source(image)
+    if path is None:
+        return None
+    from app.core.io.jpeg_tables import jpeg_tables_from_file
+
+    return jpeg_tables_from_file(path)
 
 
 def grid_padding(data: np.ndarray) -> tuple[int, int]:
@@ -96,6 +112,21 @@ def dejpeg_array(model, data: np.ndarray, quality: float, strength: float, ctx: 
     return blend_to_array(out[..., top:, left:], x[..., top:, left:], strength, data.shape[2])
 
 
+def _clean_file_pixels(model, data: np.ndarray, quality: float, strength: float, ctx: RunContext,
+                       tables) -> np.ndarray:
+    """:func:`dejpeg_array` on the file's own grid, then projected onto its tables when ``data`` is the
+    file's decoding (:func:`app.core.ops.dejpeg_qcs.consistent`); blended by ``strength`` after that (a
+    blend of two images in the cells stays in them)."""
+    from app.core.ops.dejpeg_qcs import consistent, project
+
+    if tables is None or not consistent(data, tables):
+        return dejpeg_array(model, data, quality, strength, ctx)
+    restored = project(dejpeg_array(model, data, quality, 1.0, ctx), data, tables)
+    if strength == 1.0:
+        return restored
+    return (data + np.float32(strength) * (restored - data)).astype(np.float32)
+
+
 class DejpegOp(Op):
     id = "dejpeg"
     label = "JPEG artefacts"
@@ -124,10 +155,12 @@ class DejpegOp(Op):
         model = load_model(MODEL_ID, ctx.device, ctx=ctx)
         data = image.data.astype(np.float32, copy=False)
         orientation = int(getattr(image.meta, "orientation", 1) or 1)
-        if quality_from_file and orientation != 1:
+        if quality_from_file:
+            tables = source_tables(image)
+            if orientation == 1:
+                return image.with_data(_clean_file_pixels(model, data, quality, params.strength, ctx, tables))
             # The decoder turned the pixels upright; the file's grid is at the stored layout's origin.
             stored = np.ascontiguousarray(unorient(data, orientation))
             return image.with_data(np.ascontiguousarray(orient(
-                dejpeg_array(model, stored, quality, params.strength, ctx), orientation)))
-        pad = (0, 0) if quality_from_file else grid_padding(data)
-        return image.with_data(dejpeg_array(model, data, quality, params.strength, ctx, pad))
+                _clean_file_pixels(model, stored, quality, params.strength, ctx, tables), orientation)))
+        return image.with_data(dejpeg_array(model, data, quality, params.strength, ctx, grid_padding(data)))
