@@ -188,6 +188,7 @@ def jpeg_pairs(limit: int, qualities: tuple[int, ...], split: str = "val") -> It
     ``split="train"`` takes training photos instead (evenly spread over the sorted list), for tuning
     anything the validation figures must not see.
     """
+    from app.core.io.jpeg_tables import JpegTables
     from app.train.tasks.dejpeg import jpeg_roundtrip
 
     photos = [(n, p) for n, p in _clean_val(split) if not n.startswith("sunhays80/")]
@@ -201,7 +202,9 @@ def jpeg_pairs(limit: int, qualities: tuple[int, ...], split: str = "val") -> It
         clean = np.round(centre_crop(x) * 255.0).astype(np.uint8)
         q = qualities[k % len(qualities)]
         lq = jpeg_roundtrip(clean, q).astype(np.float32) / 255.0
-        yield ValPair(f"q{q}/{name}", lq, clean.astype(np.float32) / 255.0, {"quality": q})
+        # what the loader records for a JPEG file: libjpeg's tables at q, 4:2:0 (jpeg_roundtrip's default)
+        tables = JpegTables.ijg(q).to_meta()
+        yield ValPair(f"q{q}/{name}", lq, clean.astype(np.float32) / 255.0, {"quality": q, "jpeg_tables": tables})
 
 
 def validation_pairs(task: str, limit: int, seed: int = 0) -> Iterator[ValPair]:

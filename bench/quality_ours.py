@@ -86,7 +86,7 @@ def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None, bayer: bool 
     accepts a mosaic and the pair has one. ``demosaic``: how the synthetic camera develops the op's mosaic.
     """
     from app.core.context import RunContext
-    from app.core.image import ColorSpace, Image
+    from app.core.image import ColorSpace, Image, Metadata
     from app.core.ops.base import make_params
     from app.core.ops.registry import get_op
 
@@ -98,7 +98,11 @@ def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None, bayer: bool 
     if bayer:
         out = _bayer_in_out(op, params, pair, ctx, demosaic)
     else:
-        state = Image(np.ascontiguousarray(x, np.float32), ColorSpace.SRGB)
+        meta = Metadata()
+        if pair is not None and "jpeg_tables" in pair.extra and x is pair.degraded:
+            # pixels we compressed ourselves: the op is given the file's record, as the loader gives it
+            meta = Metadata(format="jpeg", extra={"jpeg_tables": pair.extra["jpeg_tables"]})
+        state = Image(np.ascontiguousarray(x, np.float32), ColorSpace.SRGB, meta)
         for st in op.stages(params):
             state = st.fn(state, params, ctx)
         out = state.data

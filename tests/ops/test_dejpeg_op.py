@@ -149,3 +149,34 @@ def test_a_rotated_jpeg_is_cleaned_in_its_stored_layout(tiny, tmp_path):
     tables = dj.source_tables(img)
     assert consistent(decoded, tables)  # the file's grid, in the stored layout
     np.testing.assert_allclose(out, orient(project(_expected(tiny, decoded, 30), decoded, tables), 6), atol=2e-5)
+
+
+def test_the_loader_records_the_tables_and_the_op_needs_no_file(tiny, tmp_path):
+    from PIL import Image as PILImage
+
+    img = load_image(_photo(tmp_path, 25))
+    record = img.meta.extra["jpeg_tables"]
+    assert record["subsampling"] == (2, 2) and len(record["luma"]) == 64
+    png = tmp_path / "photo.png"
+    PILImage.fromarray(np.round(img.data * 255).astype(np.uint8)).save(png)
+    assert "jpeg_tables" not in load_image(png).meta.extra
+    # pixels with the record and no file (a bench's own compression) run as the file does
+    from app.core.image import Metadata
+
+    bare = Image(img.data.copy(), ColorSpace.SRGB, Metadata(format="jpeg", extra={"jpeg_tables": record}))
+    assert dj.source_quality(bare) == 25
+    ctx = RunContext(device="cpu")
+    np.testing.assert_array_equal(get_op("dejpeg").run(bare, dj.DejpegParams(), ctx).data,
+                                  get_op("dejpeg").run(img, dj.DejpegParams(), ctx).data)
+
+
+def test_a_jpeg_cropped_off_its_grid_finds_the_grid_and_is_not_projected(tiny, tmp_path):
+    from app.core.image import Metadata
+    from app.core.io.jpeg_tables import JpegTables
+
+    data = _blocky()[3:, 5:]
+    meta = Metadata(format="jpeg", extra={"jpeg_tables": JpegTables.ijg(20).to_meta()})
+    img = Image(data.copy(), ColorSpace.SRGB, meta)
+    out = get_op("dejpeg").run(img, dj.DejpegParams(), RunContext(device="cpu")).data
+    padded = np.pad(data, ((3, 0), (5, 0), (0, 0)), mode="edge")
+    np.testing.assert_allclose(out, _expected(tiny, padded, 20)[3:, 5:], atol=1e-5)

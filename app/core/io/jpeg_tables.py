@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -53,8 +54,33 @@ class JpegTables:
         """The tables libjpeg (OpenCV, Pillow) writes at ``quality`` (the bench compresses this way)."""
         return cls(ijg_table(IJG_LUMA, quality), ijg_table(IJG_CHROMA, quality), subsampling)
 
+    @property
+    def quality(self) -> float:
+        """The IJG-equivalent quality of the luminance table (1-100)."""
+        return quality_from_luma_table(self.luma)
 
-def jpeg_tables_from_file(path: str | Path) -> JpegTables | None:
+    def to_meta(self) -> dict:
+        """Plain lists and tuples for ``Metadata.extra["jpeg_tables"]`` (comparable, JSON-friendly)."""
+        return {"luma": [int(v) for v in self.luma.ravel()],
+                "chroma": None if self.chroma is None else [int(v) for v in self.chroma.ravel()],
+                "subsampling": tuple(int(v) for v in self.subsampling)}
+
+    @classmethod
+    def from_meta(cls, d: dict) -> JpegTables:
+        chroma = d.get("chroma")
+        return cls(np.asarray(d["luma"], np.float64).reshape(8, 8),
+                   None if chroma is None else np.asarray(chroma, np.float64).reshape(8, 8),
+                   tuple(d.get("subsampling", (2, 2))))
+
+
+def quality_from_luma_table(table) -> float:
+    """IJG-equivalent quality of a luminance quantisation table (64 values, either order)."""
+    scale = 100.0 * float(np.sum(table)) / IJG_LUMA.sum()  # order-independent: zigzag or natural
+    quality = 5000.0 / scale if scale > 100 else (200.0 - scale) / 2.0
+    return float(np.clip(round(quality), 1, 100))
+
+
+def jpeg_tables_from_file(path: str | Path | BinaryIO) -> JpegTables | None:
     """The quantisation tables and subsampling of a baseline/progressive YCbCr or grey JPEG, else None.
 
     None for files that are not JPEG, CMYK/YCCK, Adobe "RGB" JPEGs (no colour transform: the components
@@ -96,6 +122,4 @@ def jpeg_quality_from_file(path: str | Path) -> float | None:
             q = np.asarray(tables[0], np.float64)
     except OSError:
         return None
-    scale = 100.0 * q.sum() / IJG_LUMA.sum()  # order-independent: sums ignore zigzag vs natural order
-    quality = 5000.0 / scale if scale > 100 else (200.0 - scale) / 2.0
-    return float(np.clip(round(quality), 1, 100))
+    return quality_from_luma_table(q)

@@ -25,6 +25,7 @@ from app.core.io import budget, exif, icc
 from app.core.io.containers import jpeg_is_complete, png_is_complete
 from app.core.io.errors import DecodeError, UnsupportedFormatError, describe
 from app.core.io.formats import MAX_PIXELS
+from app.core.io.jpeg_tables import jpeg_tables_from_file
 
 # Pillow refuses images above 2 * MAX_IMAGE_PIXELS (179 MP by default) while opening the header; our own
 # guard (MAX_PIXELS, with a precise message) is the one that counts, so Pillow's must sit above it.
@@ -257,6 +258,10 @@ def decode_raster(path: Path, data: bytes, kind: str, *, max_side: int | None = 
     del dec
     if mode == "CMYK":
         meta.extra["cmyk"] = True
+    if kind == "jpeg":  # what the file stored (quantisation, subsampling): dejpeg's quality and projection
+        tables = jpeg_tables_from_file(io.BytesIO(data))
+        if tables is not None:
+            meta.extra["jpeg_tables"] = tables.to_meta()
     meta.extra["full_size"] = (h, w) if meta.orientation < 5 else (w, h)
     if notes:
         meta.extra.setdefault("notes", []).extend(notes)

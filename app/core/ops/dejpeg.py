@@ -14,10 +14,11 @@ the origin. The model's tiles stay on the grid (its descriptor's ``size_multiple
 1:1 detail crops of the preview (:func:`app.core.workflow.preview.detail_source`).
 
 On a photo decoded from a JPEG file, the net's result is then projected back into the quantisation cells of
-the file's DCT coefficients (:mod:`app.core.ops.dejpeg_qcs`; tables read from the file): the result stays
-an image that encodes to the same file. Only pixels that read as the file's own decoding on its grid are
-projected (a downscaled preview or an image edited by an earlier step is not); other files, whose tables
-are unknown, are not projected at all (an estimated quality is too coarse to place the cells).
+the file's DCT coefficients (:mod:`app.core.ops.dejpeg_qcs`; tables and subsampling recorded by the loader
+in ``meta.extra["jpeg_tables"]``): the result stays an image that encodes to the same file. Only pixels
+that read as the file's own decoding on its grid are projected; a downscaled preview, a crop off the grid
+or an image edited by an earlier step is not, and gets its grid from the blocking like any other file.
+Files without tables are not projected at all (an estimated quality is too coarse to place the cells).
 """
 
 from __future__ import annotations
@@ -58,24 +59,32 @@ def _jpeg_source(image: Image) -> str | None:
     return path
 
 
-def source_quality(image: Image) -> float | None:
-    """The quality in the quantisation table of the JPEG ``image`` was decoded from, or None."""
+def source_tables(image: Image):
+    """What the JPEG ``image`` was decoded from stored (:class:`app.core.io.jpeg_tables.JpegTables`), or None.
+
+    The loader records it in ``meta.extra["jpeg_tables"]`` (so does a bench that compressed the pixels
+    itself); an image without the record but with a JPEG source path reads it from the file.
+    """
+    from app.core.io.jpeg_tables import JpegTables, jpeg_tables_from_file
+
+    record = image.meta.extra.get("jpeg_tables") if image.meta is not None else None
+    if record is not None:
+        return JpegTables.from_meta(record)
     path = _jpeg_source(image)
+    return None if path is None else jpeg_tables_from_file(path)
+
+
+def source_quality(image: Image) -> float | None:
+    """The quality of the luminance table of the JPEG ``image`` was decoded from, or None."""
+    tables = source_tables(image)
+    if tables is not None:
+        return tables.quality
+    path = _jpeg_source(image)  # a JPEG whose tables are not projected (CMYK): its quality still counts
     if path is None:
         return None
     from app.core.io.jpeg_tables import jpeg_quality_from_file
 
     return jpeg_quality_from_file(path)
-
-
-def source_tables(image: Image):
-    """The quantisation tables of the JPEG ``image`` was decoded from (:class:`JpegTables`), or None."""
-    path = _jpeg_source(image)
-    if path is None:
-        return None
-    from app.core.io.jpeg_tables import jpeg_tables_from_file
-
-    return jpeg_tables_from_file(path)
 
 
 def grid_padding(data: np.ndarray) -> tuple[int, int]:
@@ -112,15 +121,11 @@ def dejpeg_array(model, data: np.ndarray, quality: float, strength: float, ctx: 
     return blend_to_array(out[..., top:, left:], x[..., top:, left:], strength, data.shape[2])
 
 
-def _clean_file_pixels(model, data: np.ndarray, quality: float, strength: float, ctx: RunContext,
-                       tables) -> np.ndarray:
-    """:func:`dejpeg_array` on the file's own grid, then projected onto its tables when ``data`` is the
-    file's decoding (:func:`app.core.ops.dejpeg_qcs.consistent`); blended by ``strength`` after that (a
-    blend of two images in the cells stays in them)."""
-    from app.core.ops.dejpeg_qcs import consistent, project
+def _projected(model, data: np.ndarray, quality: float, strength: float, ctx: RunContext, tables) -> np.ndarray:
+    """:func:`dejpeg_array` on the file's own grid, projected onto its tables, then blended by ``strength``
+    (a blend of two images in the cells stays in them)."""
+    from app.core.ops.dejpeg_qcs import project
 
-    if tables is None or not consistent(data, tables):
-        return dejpeg_array(model, data, quality, strength, ctx)
     restored = project(dejpeg_array(model, data, quality, 1.0, ctx), data, tables)
     if strength == 1.0:
         return restored
@@ -148,6 +153,7 @@ class DejpegOp(Op):
                              f"{image.space.value} with {image.channels} channel(s)")
         file_quality = source_quality(image)
         quality_from_file = file_quality is not None  # decoded from a JPEG: its grid is known exactly
+        tables = source_tables(image)
         quality = float(params.quality) if params.quality > 0 else file_quality
         if quality is None:
             quality = float(FALLBACK_QUALITY)
@@ -156,11 +162,16 @@ class DejpegOp(Op):
         data = image.data.astype(np.float32, copy=False)
         orientation = int(getattr(image.meta, "orientation", 1) or 1)
         if quality_from_file:
-            tables = source_tables(image)
-            if orientation == 1:
-                return image.with_data(_clean_file_pixels(model, data, quality, params.strength, ctx, tables))
+            from app.core.ops.dejpeg_qcs import consistent
+
             # The decoder turned the pixels upright; the file's grid is at the stored layout's origin.
-            stored = np.ascontiguousarray(unorient(data, orientation))
-            return image.with_data(np.ascontiguousarray(orient(
-                _clean_file_pixels(model, stored, quality, params.strength, ctx, tables), orientation)))
+            flip = orientation != 1
+            stored = np.ascontiguousarray(unorient(data, orientation)) if flip else data
+            if tables is not None and consistent(stored, tables):  # the file's own pixels: project
+                out = _projected(model, stored, quality, params.strength, ctx, tables)
+            elif flip:
+                out = dejpeg_array(model, stored, quality, params.strength, ctx)
+            else:  # edited, cropped or resized since the decode: the grid is found from the blocking
+                out = dejpeg_array(model, data, quality, params.strength, ctx, grid_padding(data))
+            return image.with_data(np.ascontiguousarray(orient(out, orientation)) if flip else out)
         return image.with_data(dejpeg_array(model, data, quality, params.strength, ctx, grid_padding(data)))
