@@ -75,7 +75,7 @@ def test_mosaic_split_uses_the_four_planes():
 
 def test_version_1_recipe_migrates_strength_to_both():
     op = get_op("denoise")
-    assert op.version == 3 and DenoiseParams.VERSION == 3
+    assert op.version == 4 and DenoiseParams.VERSION == 4
     old = {"format": "photorestore-recipe", "version": 1,
            "steps": [{"op": "denoise", "op_version": 1, "params": {"strength": 0.6}}]}
     step = Recipe.from_dict(json.loads(json.dumps(old))).steps[0]

@@ -86,7 +86,8 @@ def test_untrained_models_make_the_op_unavailable_with_the_reason(tmp_path, monk
 
 def test_raw_mode_denoises_the_mosaic_with_the_calibrated_variance(raw_model, cr2):
     image = crop(cr2, 600, 1000, 256, 384)
-    out = get_op("denoise").run(image, DenoiseParams(mode="raw"), RunContext(device="cpu"))
+    # adaptive off: the network's own output (the noise-aware guard is tests/ops/test_denoise_raw_guard.py)
+    out = get_op("denoise").run(image, DenoiseParams(mode="raw", adaptive=False), RunContext(device="cpu"))
     assert out.space is ColorSpace.BAYER and out.data.shape == image.data.shape and out.raw is image.raw
     info = out.meta.extra["denoise"]
     assert info["noise_source"] == "calibration: Canon EOS 30D at ISO 640"
@@ -114,10 +115,11 @@ def test_strength_blends_and_extrapolates_gently(raw_model, cr2):
     op = get_op("denoise")
     off = DenoiseParams(strength=0.0, color_strength=0.0)
     assert op.run(image, off, RunContext()) is image  # no network run at all
-    full = op.run(image, DenoiseParams(strength=1.0), RunContext(device="cpu")).data
-    half = op.run(image, DenoiseParams(strength=0.5, color_strength=0.5), RunContext(device="cpu")).data
+    full = op.run(image, DenoiseParams(strength=1.0, adaptive=False), RunContext(device="cpu")).data
+    half = op.run(image, DenoiseParams(strength=0.5, color_strength=0.5, adaptive=False), RunContext(device="cpu")).data
     np.testing.assert_allclose(half, image.data + 0.5 * (full - image.data), atol=2e-5)
-    more = op.run(image, DenoiseParams(strength=1.5, color_strength=1.5), RunContext(device="cpu")).data
+    more = op.run(image, DenoiseParams(strength=1.5, color_strength=1.5, adaptive=False),
+                  RunContext(device="cpu")).data
     cal = calibrated_noise_params("Canon EOS 30D", 640)
     np.testing.assert_allclose(more, expected_raw(image, raw_model.id, cal.shot, cal.read, 1.5), atol=2e-5)
     t = torch.tensor([1.0, 2.0])
@@ -195,7 +197,8 @@ def test_auto_without_a_raw_model_develops_then_denoises_in_srgb(srgb_model, raw
 
 def test_pipeline_runs_raw_denoise_before_development(raw_model, raw_dir):
     image = load_image(raw_dir / KDC, raw_as="bayer")
-    steps = [Step("denoise", DenoiseParams()), Step("exposure", get_op("exposure").default_params())]
+    # adaptive off: the KDC is clean (display noise ~0.4/255), so the noise-aware guard would return its input
+    steps = [Step("denoise", DenoiseParams(adaptive=False)), Step("exposure", get_op("exposure").default_params())]
     pipe = Pipeline()
     labels = [p.label for p in pipe.plan(image, steps, "kdc")]
     assert labels.index("denoise.run") < labels.index("develop.run") < labels.index("exposure.run")

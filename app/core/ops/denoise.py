@@ -6,10 +6,10 @@ the RAW denoiser, which is conditioned on a per-plane noise-variance map (see
 sRGB denoiser. Denoising on the mosaic sees the noise before demosaicking spreads and colours it, which is
 why RAW files take that route. ``strength`` (luminance), ``color_strength`` and ``detail`` blend the
 network's change with the input separately for grain, colour noise and the finest detail
-(:mod:`app.core.ops.denoise_blend`); above 1 the removed noise is pushed further at half rate. On the
-sRGB route, ``adaptive`` (default on) first keeps the network's change only where it is consistent with
-the noise measured on the photo (:mod:`app.core.ops.denoise_guard`), so a clean photo is left nearly
-untouched and texture is not smeared.
+(:mod:`app.core.ops.denoise_blend`); above 1 the removed noise is pushed further at half rate.
+``adaptive`` (default on) first keeps the network's change only where it is consistent with the noise
+measured on the photo (sRGB: :mod:`app.core.ops.denoise_guard`; RAW: :mod:`app.core.ops.denoise_raw_guard`,
+which also leaves a fine grain), so a clean photo is left nearly untouched and texture is not smeared.
 
 Models: ``fast`` (CPU) or ``full`` (the paper's size, for GPUs). A missing or untrained model makes the op
 unavailable with the registry's reason; in ``auto`` mode a RAW file whose RAW model is missing is developed
@@ -30,6 +30,7 @@ from app.core.ops.base import Op, model_status, param
 from app.core.ops.denoise_blend import blend_luma_chroma
 from app.core.ops.denoise_guard import guard
 from app.core.ops.denoise_noise import NOISE_SOURCES, RawNoise, resolve_raw_noise
+from app.core.ops.denoise_raw_guard import guard_raw
 from app.core.ops.refine import HELP, REFINERS, refine_tensor
 
 if TYPE_CHECKING:
@@ -46,8 +47,9 @@ MODEL_IDS = {
 
 @dataclass(frozen=True)
 class DenoiseParams:
-    VERSION = 3  # 2: strength became the luminance strength; color_strength and detail added (migrate())
+    VERSION = 4  # 2: strength became the luminance strength; color_strength and detail added (migrate())
     #             3: noise-aware blend (``adaptive``, on by default) on the sRGB route
+    #             4: ``adaptive`` also on the RAW route (denoise_raw_guard)
     mode: str = param("auto", label="Mode", choices=("auto", "raw", "srgb"),
                       help="auto: RAW files on the mosaic before development, other images in sRGB")
     strength: float = param(1.0, label="Luminance", min=0.0, max=1.5, step=0.05,
@@ -74,9 +76,10 @@ class DenoiseParams:
                         help="RAW, noise source manual: signal-independent variance (0-1 scale)")
     refine: bool = param(False, label="Refine (PTG)", help=HELP + "; sRGB route only")
     adaptive: bool = param(True, label="Noise-aware",
-                           help="sRGB route: keep the network's change only where it matches the noise measured "
-                                "in this photo, not where it would remove texture (a clean photo is left almost "
-                                "as it is). Luminance / Colour / Detail then blend that result")
+                           help="Keep the network's change only where it matches the noise measured in this photo, "
+                                "not where it would remove texture (a clean photo is left almost as it is; on a "
+                                "RAW file a fine grain is left in place). Luminance / Colour / Detail then blend "
+                                "that result")
 
 
 def blend(noisy: torch.Tensor, denoised: torch.Tensor, strength: float) -> torch.Tensor:
@@ -215,6 +218,10 @@ class DenoiseOp(Op):
         ctx.check_cancelled()
         model = load_model(model_id, ctx.device, ctx=ctx)
         den = model.run_tensor(x, ctx.sub(0.05, 0.97))
+        if params.adaptive:  # before the sliders' blend, as on the sRGB route
+            raw = image.raw
+            guard_raw(x[0, :4].numpy(), den[0].numpy(), noise, raw.camera_wb if raw else None,
+                      float(raw.extra.get("binning", 1.0)) if raw else 1.0)
         blend_params(x[:, :4], den, params)
         del x
         out = np.empty_like(image.data)
@@ -225,7 +232,7 @@ class DenoiseOp(Op):
         ctx.progress(1.0, "denoised")
         info = {"mode": "raw", "model": model_id, "strength": params.strength,
                 "color_strength": params.color_strength, "detail": params.detail, "noise_source": noise.source,
-                "shot": list(noise.shot), "read": list(noise.read)}
+                "shot": list(noise.shot), "read": list(noise.read), "adaptive": params.adaptive}
         return self._tagged(image.with_data(out), info)
 
     @staticmethod
