@@ -43,7 +43,7 @@ def test_srgb_slope_is_the_derivative_of_the_one_curve():
     eps = 1e-4
     num = (linear_to_srgb(v + eps) - linear_to_srgb(v - eps)) / (2 * eps)
     np.testing.assert_allclose(srgb_slope(v), num, rtol=2e-2)
-    assert srgb_slope(np.array([1.5], np.float32))[0] == 0.0  # clipped on display: no visible noise
+    assert srgb_slope(np.array([1.5], np.float32))[0] == srgb_slope(np.array([1.0], np.float32))[0] > 0
 
 
 def test_plane_wb_reorders_libraw_multipliers_and_ignores_junk():
@@ -85,8 +85,7 @@ def test_mild_noise_keeps_a_faint_grain_where_the_network_flattens():
     sky = keep[:, : keep.shape[1] // 2]
     # in the flat sky the share of the noise left is (GRAIN / s)^2: some grain, most of the noise removed
     left = 1.0 - sky
-    # (s = 0 where the brightest 1 % clip to white on display: nothing visible there, the input is kept)
-    want = np.minimum((GRAIN / np.maximum(s[:, :64], 1e-12)) ** 2, 1)
+    want = np.minimum((GRAIN / s[:, :64]) ** 2, 1)
     np.testing.assert_allclose(np.median(left), np.median(want), rtol=0.1)
     assert 0.05 < np.median(left) < 0.6
 
