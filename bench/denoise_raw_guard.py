@@ -1,6 +1,6 @@
 """The RAW route's noise-aware guard (``app/core/ops/denoise_raw_guard.py``): its cost and what it buys.
 
-    python bench/denoise_raw_guard.py [--limit 8] [--side 512] [--sheet OUT.png]
+    python bench/denoise_raw_guard.py [--limit 8] [--side 512] [--val 12] [--no-train] [--sheet OUT.png]
 
 1. **Training split** (the guard's constants are checked here, never on validation photos): synthetic RAW
    pairs of the clean sources' *train* photos (the acceptance bench's denoise-raw row uses the val split),
@@ -8,7 +8,11 @@
    ISO 640, as calibrated). PSNR / SSIM against the clean reference after the synthetic camera develops
    the mosaic: input, the network alone (``adaptive=False``), the guarded op (default), and each output's
    NIQE (lower = more natural) beside the reference's.
-2. **The real CR2** (``raw/bayer``, nobody's training photo for this rule): NIQE of 256-px crops of the
+2. **Validation** (``--val N``, reported once, not tuned on): the acceptance bench's denoise-raw pairs
+   (``bench/quality_data.py``, validation split) through the RAW route -- that bench's own row runs the op on
+   the developed sRGB image, i.e. the sRGB route -- input, network alone and guarded, PSNR / SSIM after the
+   pair's synthetic camera develops the mosaic.
+3. **The real CR2** (``raw/bayer``, nobody's training photo for this rule): NIQE of 256-px crops of the
    developed frame (centre, as the acceptance sheet crops it; sky; forest) for the input, the network
    alone and the guarded op; ``--sheet`` writes the crops (rows: centre, sky, forest; columns: input,
    network, guarded) to look at.
@@ -92,6 +96,25 @@ def training_split(limit: int, side: int) -> None:
             f"{np.mean([r[2] for r in v]):.2f}" for key, v in rows.items()))
 
 
+def validation(limit: int) -> None:
+    from quality_data import validation_pairs
+    from quality_ours import run_op
+
+    from app.core.metrics.psnr import psnr
+    from app.core.metrics.ssim import ssim
+
+    rows: dict[str, list[tuple[float, float]]] = {"input": [], "network": [], "guarded": []}
+    for p in validation_pairs("denoise-raw", limit):
+        outs = {"input": p.degraded,
+                "network": run_op("denoise", {"mode": "raw", "adaptive": False}, p.degraded, pair=p),
+                "guarded": run_op("denoise", {"mode": "raw"}, p.degraded, pair=p)}
+        for key, y in outs.items():
+            rows[key].append((psnr(y, p.reference), float(ssim(y, p.reference))))
+        print(f"  val {p.name}: " + ", ".join(f"{k} {v[-1][0]:.2f} dB" for k, v in rows.items()), flush=True)
+    print(f"validation, {len(rows['input'])} denoise-raw pairs, RAW route: " + "; ".join(
+        f"{k} {np.mean([r[0] for r in v]):.2f} dB / {np.mean([r[1] for r in v]):.4f}" for k, v in rows.items()))
+
+
 def real_cr2(sheet: Path | None) -> None:
     import cv2
 
@@ -127,9 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--side", type=int, default=512)
     ap.add_argument("--sheet", type=Path, default=None)
     ap.add_argument("--no-train", action="store_true")
+    ap.add_argument("--val", type=int, default=0, help="also N validation pairs through the RAW route")
     a = ap.parse_args(argv)
     if not a.no_train:
         training_split(a.limit, a.side)
+    if a.val:
+        validation(a.val)
     real_cr2(a.sheet)
     return 0
 
