@@ -6,7 +6,8 @@ run on the full-resolution crop). Auto's recipe is planned once on the whole pho
 (``auto_plan``; a RAW file is developed first) and then applied to frame and crop. Labels carry NIQE
 (our model, lower = more natural) of the frame and the CIELAB chroma ratio output/input.
 
-Kinds: the real RAW files (``raw/bayer``, developed as the app develops them; op = denoise), ``demo/``
+Kinds: the real RAW files (``raw/bayer``, developed as the app develops them; op = denoise on the mosaic,
+the app's route for a RAW file: the whole sensor denoised, then developed, then framed and cropped), ``demo/``
 (op by folder), PolyU (``fullres`` when present, else the ISO 12800 crops; op = denoise), single GoPro
 validation frames (op = deblur) and SICE validation dark frames (op = lowlight).
 """
@@ -71,6 +72,26 @@ def _load(path: Path):
     return x, x
 
 
+def _raw_route(path: Path) -> np.ndarray:
+    """The developed result of the denoise op (defaults, mode auto) on a RAW file's whole mosaic, as
+    ``photorestore run FILE --op denoise`` makes it."""
+    from app.core.context import RunContext
+    from app.core.io import develop, load_image
+    from app.core.ops.registry import get_op
+
+    img = load_image(path, raw_as="bayer")
+    op = get_op("denoise")
+    out = op.run(img, op.Params(), RunContext(device="cpu"))
+    out = develop(out) if out.space.value == "bayer" else out
+    return np.clip(out.data[..., :3], 0, 1).astype(np.float32)
+
+
+def _frame(x: np.ndarray) -> np.ndarray:
+    h, w = x.shape[:2]
+    s = FRAME / max(h, w)
+    return cv2.resize(x, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else x
+
+
 def _apply(recipe, x: np.ndarray) -> np.ndarray:
     for op_id, params in recipe:
         x = run_op(op_id, params, x)
@@ -104,13 +125,19 @@ def write_sheets(out: Path, per_kind: int = 4, log=print) -> str:
                 lines.append(f"- {kind}/{name}: could not open ({exc})")
                 continue
             h, w = x.shape[:2]
-            s = FRAME / max(h, w)
-            frame = cv2.resize(x, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) \
-                if s < 1 else x
-            crop = centre_crop(x, CROP)
+            frame, crop = _frame(x), centre_crop(x, CROP)
+            try:
+                raw_out = _raw_route(path) if kind == "raw" and op == "denoise" else None
+            except Exception as exc:  # noqa: BLE001 - e.g. a RAW that opens developed: the sRGB route below
+                lines.append(f"- {kind}/{name}: RAW route failed ({exc}); the op ran on the developed image")
+                raw_out = None
+            if raw_out is not None and raw_out.shape != x.shape:
+                raw_out = None  # not a Bayer file (developed on open): the op's sRGB route, as below
             outs = {}
             for what, f in (("frame", frame), ("crop", crop)):
-                outs[what] = (f, run_op(op, {}, f), _apply(recipe, f))
+                y = run_op(op, {}, f) if raw_out is None else (_frame(raw_out) if what == "frame" else
+                                                                centre_crop(raw_out, CROP))
+                outs[what] = (f, y, _apply(recipe, f))
             auto_txt = " > ".join(o for o, _ in recipe) or "nothing"
             for what in ("frame", "crop"):
                 a, b, c = outs[what]
