@@ -46,13 +46,15 @@ MODEL_IDS = (DECOMPOSITION_ID, RESTORATION_ID, ADJUSTMENT_ID)
 #: The adjustment net was trained on ratios up to 16 (``app/train/tasks/kind_adjust.py``); the cap was 8,
 #: which kept the darkest SICE training frames (fitted ratio 10.6-10.8) a stop and more too dark.
 RATIO_RANGE = (0.5, 16.0)
-#: Automatic ratio ``alpha = (AUTO_KEY / gmean(L)) ** AUTO_POWER``, clamped to RATIO_RANGE: fitted by
-#: least squares in log space to KinD's ``alpha = mean(L_ref / L_dark)`` over the SICE *training* pairs
-#: by ``python -m app.train.kind_auto_ratio`` (which also reports the error on the validation scenes).
-#: Fit of 2026-12-02 on kind_decomposition 362e62c9, 255 training pairs; on the 24 validation scenes the
-#: rule lands a median 0.20 stop (mean 0.25) from the reference's alpha, 88 % within half a stop.
-AUTO_KEY = 0.5221
-AUTO_POWER = 0.9148
+#: Automatic ratio ``alpha = (AUTO_KEY / gmean(L)) ** AUTO_POWER``, then the knee (``AUTO_KNEE``) and
+#: the clamp. Fitted for the *output*: the (K, p) of a grid with the best mean PSNR of the fused result
+#: against the reference over the 109 SICE *training* pairs (darkest frame vs luma~115 frame, 512 px):
+#: ``python bench/lowlight_ratio_fit.py`` (2026-12-07, issue 20). 20.96 dB there against 20.76 dB for the
+#: previous constants (K 0.5221, p 0.9148: a least-squares fit of KinD's own ``alpha = mean(L_ref /
+#: L_dark)`` by ``python -m app.train.kind_auto_ratio``), whose outputs were a mean 0.18 stop darker
+#: than the PSNR-optimal ratio's (0.3 stop for the darkest frames).
+AUTO_KEY = 0.52
+AUTO_POWER = 0.95
 _LOGIT_EPS = 1e-4  # as IlluminationAdjustNet.apply_curve
 
 
@@ -66,6 +68,17 @@ _FULL_WEIGHT_STOPS = 1.0
 #: Gaussian sigma (px) of the chromaticity used where the gain amplifies the dark parts' colour noise
 COLOUR_SIGMA = 3.0
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 / sRGB primaries, linear light
+#: The decomposition and restoration nets see at most this many pixels (issue 23): a larger photo is
+#: area-downscaled for them, its illumination brought back to full size by a guided upsampling on the
+#: input's bright channel (:func:`_guided_upsample`) and the restoration's luminance by a cubic upsampling.
+#: The nets were trained on 512-px SICE frames (whole scenes, downscaled camera JPEGs), so a bounded scale
+#: is also nearer their training data; a 2-MP preview and a 24-MP export then run them at almost the same
+#: scale (what you see is what you export). Full-size pixels still get their own gain, colour and detail
+#: in fuse. 24-MP CLI: the nets' share fell from ~27 s to ~4 s (docs/performance.md).
+NET_MAX_PIXELS = 2_100_000
+#: Guided upsampling of L: box radius (px at the nets' scale) and regularisation (L and guide in [0, 1])
+GUIDE_RADIUS = 4
+GUIDE_EPS = 1e-3
 
 
 def fitted_ratio(l_gmean: float) -> float:
@@ -101,16 +114,19 @@ def decompose(image: Image, params: Any, ctx: RunContext) -> dict[str, Any]:
     import torch.nn.functional as F
     model = _load(DECOMPOSITION_ID, ctx)
     rgb = image.data[..., :3] if image.channels >= 3 else np.repeat(image.data[..., :1], 3, axis=2)
-    out = model(rgb, ctx.sub(0.0, 0.95))  # (H, W, 4): R then L
+    small = _net_input(rgb)
+    out = model(small, ctx.sub(0.0, 0.95))  # (h, w, 4): R then L, at the nets' scale
     ctx.check_cancelled()
     adjust_net = _load(ADJUSTMENT_ID, ctx, "cpu").module
     scale = adjust_net.scale
-    light = _as_map(out[..., 3])
+    l_net = np.ascontiguousarray(out[..., 3])
+    colour = _colour(rgb, small)
+    light = _as_map(l_net if small is rgb else _guided_upsample(l_net, colour["Y_enc_net"], colour["Y_enc"]))
     h, w = light.shape[-2:]
     padded = F.pad(light, (0, (-w) % scale, 0, (-h) % scale), mode="replicate")
     grid = F.avg_pool2d(padded, scale) if scale > 1 else padded
     gmean = float(torch.exp(torch.log(light.clamp(min=1e-3)).mean()))
-    state = {"image": image, "R_low": np.ascontiguousarray(out[..., :3]), "L": light,
+    state = {"image": image, "R_low": np.ascontiguousarray(out[..., :3]), "L_net": l_net, "L": light,
              "logit": torch.logit(light, eps=_LOGIT_EPS), "L_grid": grid, "L_gmean": gmean,
              # The adjustment module rides along in the state: a slider move then skips the registry's
              # manifest look-up and file check (the weight hash is already part of every cache key).
@@ -119,31 +135,93 @@ def decompose(image: Image, params: Any, ctx: RunContext) -> dict[str, Any]:
         # The net at ratio 1 is close to, not exactly, the identity: dividing by it makes ratio 1 return
         # the input exactly (the gain is 1 everywhere).
         state["L_one"] = np.maximum(_adjusted(state, 1.0), 1e-3)
-    state.update(_colour(rgb))
+    state.update(colour)
     ctx.progress(1.0, "decomposed")
     return state
 
 
-def _colour(rgb: np.ndarray) -> dict[str, np.ndarray]:
+def _net_input(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` itself, or area-downscaled to at most ``NET_MAX_PIXELS`` (see there)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    if h * w <= NET_MAX_PIXELS:
+        return rgb
+    f = (NET_MAX_PIXELS / (h * w)) ** 0.5
+    return cv2.resize(rgb, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+
+
+def _guided_upsample(l_net: np.ndarray, guide: np.ndarray, guide_full: np.ndarray) -> np.ndarray:
+    """``L`` from the nets' scale to the photo's, following the photo's edges (fast guided filter, He & Sun
+    2015): ``L = A * guide_full + B`` with the local linear coefficients fitted at the nets' scale (on
+    ``guide``, the same image there) and upsampled bilinearly, so an edge between a lamp and a dark wall
+    stays sharp in the gain (no halo), for two bilinear resizes and a multiply-add at full size. The
+    guide is the encoded luminance (fuse computes it anyway)."""
+    import cv2
+
+    k = (2 * GUIDE_RADIUS + 1,) * 2
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
+
+    mean_i, mean_p = box(guide), box(l_net)
+    var_i = box(guide * guide) - mean_i * mean_i
+    a = (box(guide * l_net) - mean_i * mean_p) / (var_i + GUIDE_EPS)
+    b = mean_p - a * mean_i
+    size = (guide_full.shape[1], guide_full.shape[0])
+    out = cv2.multiply(cv2.resize(box(a), size, interpolation=cv2.INTER_LINEAR), guide_full)
+    cv2.add(out, cv2.resize(box(b), size, interpolation=cv2.INTER_LINEAR), dst=out)
+    return np.clip(out, 1e-3, 1.0, out=out)
+
+
+def _to_photo(x: np.ndarray, state: dict[str, Any]) -> np.ndarray:
+    """A single-channel map at the nets' scale brought to the photo's size (cubic, clipped to [0, 1])."""
+    import cv2
+
+    h, w = state["image"].data.shape[:2]
+    if x.shape[:2] == (h, w):
+        return x
+    return np.clip(cv2.resize(x, (w, h), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+
+
+def _colour(rgb: np.ndarray, small: np.ndarray) -> dict[str, np.ndarray]:
     """What fuse needs of the input, computed once: ``Y_enc`` (its linear luminance, sRGB-encoded: a gain
     on the encoded pixels is a gain on it) and its linear chromaticity ``rgb_lin / Y``, raw and
     Gaussian-smoothed. A per-pixel gain keeps chromaticity; the smoothed one replaces the raw one where
     the gain lifts the dark parts (their colour noise and JPEG chroma blocks). Chromaticity must stay
     linear: scaling *encoded* values would turn the shadows' toe into oversaturated colour (ablation).
+
+    The smoothed chromaticity is a coarse quantity: it is computed on ``small`` (the nets' input, see
+    ``NET_MAX_PIXELS``) and upsampled bilinearly, so a 24-MP export and its preview smooth the colour over
+    about the same share of the frame (``Y_enc_net``, the same luminance at that scale, guides the
+    illumination's upsampling).
     """
     import cv2
 
     lin = _clipped_linear(rgb)
-    y = lin @ _LUMA
+    y = _luminance(lin)
     chroma = lin / np.maximum(y, 1e-4)[..., None]
-    blur_y = np.maximum(cv2.GaussianBlur(y, (0, 0), COLOUR_SIGMA), 1e-4)
-    smooth = cv2.GaussianBlur(lin, (0, 0), COLOUR_SIGMA) / blur_y[..., None]
-    return {"rgb": rgb, "Y_enc": linear_to_srgb(y), "chroma": chroma, "chroma_smooth": smooth}
+    lin_s, y_s = (lin, y) if small is rgb else (_clipped_linear(small), None)
+    y_s = _luminance(lin_s) if y_s is None else y_s
+    blur_y = np.maximum(cv2.GaussianBlur(y_s, (0, 0), COLOUR_SIGMA), 1e-4)
+    smooth = cv2.GaussianBlur(lin_s, (0, 0), COLOUR_SIGMA) / blur_y[..., None]
+    y_enc = linear_to_srgb(y)
+    if small is not rgb:
+        smooth = cv2.resize(smooth, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return {"rgb": rgb, "Y_enc": y_enc, "chroma": chroma, "chroma_smooth": smooth,
+            "Y_enc_net": y_enc if small is rgb else linear_to_srgb(y_s)}
+
+
+def _luminance(lin: np.ndarray) -> np.ndarray:
+    """Linear Rec. 709 luminance ``(H, W)`` of a linear ``(H, W, 3)`` image (one OpenCV pass)."""
+    import cv2
+
+    return cv2.transform(np.ascontiguousarray(lin), _LUMA[None].astype(np.float32))
 
 
 def _luma_enc(r: np.ndarray) -> np.ndarray:
     """sRGB-encoded linear luminance of a reflectance: ``Y(R * L') = Y(R) * L'`` in that encoding."""
-    return linear_to_srgb(_clipped_linear(r) @ _LUMA)
+    return linear_to_srgb(_luminance(_clipped_linear(r)))
 
 
 def _clipped_linear(x: np.ndarray) -> np.ndarray:
@@ -153,12 +231,13 @@ def _clipped_linear(x: np.ndarray) -> np.ndarray:
 
 
 def restore(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
+    # Both at the nets' scale (NET_MAX_PIXELS); only the luminance fuse needs is brought to full size.
     if not params.denoise_reflectance:
-        return {**state, "R": state["R_low"], "R_Y_enc": _luma_enc(state["R_low"])}
+        return {**state, "R": state["R_low"], "R_Y_enc": _to_photo(_luma_enc(state["R_low"]), state)}
     model = _load(RESTORATION_ID, ctx)
-    rl = np.concatenate([state["R_low"], state["L"][0, 0].numpy()[..., None]], axis=2)
+    rl = np.concatenate([state["R_low"], state["L_net"][..., None]], axis=2)
     restored = model(rl, ctx.sub(0.0, 1.0))
-    return {**state, "R": restored, "R_Y_enc": _luma_enc(restored)}
+    return {**state, "R": restored, "R_Y_enc": _to_photo(_luma_enc(restored), state)}
 
 
 def adjust(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
