@@ -85,7 +85,7 @@ def main() -> None:
         sigma = noise_sigma(x)
         lam = noise_to_lambda(sigma) / a.smoothing
         gray = luminance(x)
-        width, auto = blur_reading(gray, sigma)
+        width, _, auto = blur_reading(gray, sigma)
         size = auto if a.size == "auto" else int(a.size) | 1
         if a.space == "linear":
             gray = srgb_to_linear(np.clip(gray, 0, 1).astype(np.float32))

@@ -20,7 +20,7 @@ def test_shake_card_shows_kernel_and_emits_a_picked_region(qtbot):
     k[7, 3:12] = 1 / 9
     img = QImage(200, 100, QImage.Format.Format_RGB888)
     img.fill(0x808080)
-    card.show_result({"shake": {"kernel": k.tolist(), "kernel_size": 15, "spread": 2.6, "agreement": 0.9,
+    card.show_result({"shake": {"kernel": k.tolist(), "kernel_size": 15, "spread": 2.6,
                                 "applied": True, "reason": ""}}, img)
     assert info.kernel.pixmap().width() == 72 and "kernel 15 px" in info.text.text()
     assert info.pick.isEnabled()

@@ -13,7 +13,8 @@ from app.core.context import RunContext
 from app.core.deconv.defocus import estimate_radius, psf
 from app.core.deconv.kernel import estimate_kernel
 from app.core.deconv.nonblind import deconvolve_srgb
-from app.core.deconv.shake import kernel_agreement
+from app.core.deconv.shake import blur_reading, judge, kernel_agreement, luminance
+from app.core.deconv.trust import kernel_readings, result_readings
 from app.core.image import Image
 from app.core.isp.tone import linear_to_srgb_np, srgb_to_linear_np
 from app.core.metrics.psnr import psnr
@@ -78,10 +79,50 @@ def test_deconvolution_gains_with_the_true_kernel():
 def test_shake_op_gains_and_reports_its_kernel():
     clean = shapes_photo(seed=3)
     y = blur(clean, line_kernel(9, 15, 60.0))
-    out = run("shake", y, kernel_size=15)
+    out = run("shake", y)  # auto size: 45 px (a 15-px window left junk on its edge: declined, +0.9 dB forced)
     info = out.meta.extra["shake"]
-    assert info["applied"] and np.array(info["kernel"]).shape == (15, 15)
-    assert psnr(out.data, clean) > psnr(y, clean) + 1.0
+    assert info["applied"] and np.array(info["kernel"]).shape == (info["kernel_size"],) * 2 == (45, 45)
+    assert psnr(out.data, clean) > psnr(y, clean) + 1.5  # +2.3 dB measured
+    assert info["readings"]["sparsity"] < 0.95 and info["readings"]["border"] == 0.0
+
+
+def test_detector_declines_a_kernel_cut_by_its_window_and_a_sharp_photo():
+    # a 25-px blur searched in a 15-px window: the estimate spills onto the window's edge
+    clean = shapes_photo(seed=3)
+    y = blur(clean, line_kernel(25, 27, 20.0))
+    info = run("shake", y, kernel_size=15).meta.extra["shake"]
+    assert not info["applied"] and "edge of its 15-px window" in info["reason"]
+    assert info["readings"]["border"] > 1e-4
+    # a sharp photo past the pre-search gate (forced through the search, not the detector's verdict)
+    sharp = shapes_photo(384, seed=6)
+    est = estimate_kernel(srgb_to_linear_np(luminance(sharp)), 45, iters=10)
+    reason, readings = judge(sharp, est, 1000.0, 0.5 / 255)
+    assert reason and (readings["sparsity"] > 0.95 or est.spread < 1.0)
+
+
+def test_kernel_readings_tell_a_path_from_a_blob_on_the_window_edge():
+    path = kernel_readings(line_kernel(25, 45, 30.0))
+    assert path["border"] == 0.0 and path["elong"] > 5 and path["blob"] < 1.0 and path["parts"] == 1
+    blob = np.zeros((45, 45), np.float32)
+    blob[1:12, 30:44] = 1.0  # a diffuse patch touching the window's edge, as failed estimates look
+    b = kernel_readings(blob)
+    assert b["border"] > 0.1 and b["blob"] > path["blob"] and b["elong"] < path["elong"]
+
+
+def test_result_readings_sparser_when_the_kernel_is_right():
+    clean = shapes_photo(seed=7)
+    k = line_kernel(11, 15, 45.0)
+    y = blur(clean, k)
+    right = result_readings(y, deconvolve_srgb(y, k, 2000.0), k, 0.5 / 255)
+    same = result_readings(y, y, k, 0.5 / 255)
+    assert same["sparsity"] == pytest.approx(1.0) and same["change"] == 0.0 and same["ring"] == pytest.approx(1.0)
+    assert right["sparsity"] < 0.95 and right["tv"] > 1.0 and right["reblur"] < same["reblur"]
+
+
+def test_auto_kernel_size_is_at_least_45_px():
+    y = blur(shapes_photo(256, seed=8), line_kernel(9, 15, 0.0))
+    width, streak, size = blur_reading(luminance(y), 0.5 / 255)
+    assert size >= 45 and size % 2 == 1 and width > 0 and streak >= 0
 
 
 def test_defocus_radius_estimate_and_gain():

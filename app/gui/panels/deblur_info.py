@@ -39,8 +39,6 @@ def summary_text(op_id: str, info: dict) -> str:
         return "not run yet"
     if op_id == "shake":
         text = f"kernel {info.get('kernel_size')} px, radius {info.get('spread')} px"
-        if info.get("agreement") is not None:
-            text += f"\n2nd region agrees {info['agreement']:.2f}"
     else:
         text = f"{info.get('shape')} radius {info.get('radius')} px"
         if "radius_max" in info:
