@@ -33,6 +33,7 @@ STAGES = [
     ("model load (weights, ONNX, runtime)", "models/registry.py", "load_model"),
     ("RAW denoise: pack + noise map", "ops/denoise.py", "raw_input"),
     ("RAW denoise: luma/colour blend", "ops/denoise.py", "blend_params"),
+    ("RAW denoise: noise-aware guard", "ops/denoise_raw_guard.py", "guard_raw"),
     ("low light: decompose", "ops/lowlight_stages.py", "decompose"),
     ("  input colour (chroma, blur)", "ops/lowlight_stages.py", "_colour"),
     ("low light: restore", "ops/lowlight_stages.py", "restore"),
@@ -49,6 +50,7 @@ STAGES = [
     ("  TIFF encode", "io/export.py", "_write_tiff"),
     ("  JPEG encode", "io/export.py", "_write_jpg"),
     ("  metadata blocks", "io/export.py", "_blocks"),
+    ("  EXIF into the file (exiv2)", "pyexiv2/core.py", "modify_exif"),
     ("  commit (fsync, link)", "io/export.py", "_commit"),
 ]
 
