@@ -1,0 +1,72 @@
+"""Two checkouts, one CLI command, fresh processes, alternated: the end-to-end speed ratio of a change.
+
+    git archive <old-commit> | tar -x -C /tmp/old          # the code before the change
+    python bench/e2e_ab.py --old /tmp/old [--new .] [--input FILE] [--repeats 2] [-- extra run args]
+
+Without ``--input`` it makes the issue-23 RAW (``bench/denoise_raw_e2e.py``: the Canon 30D mosaic tiled to
+24 MP as a DNG) and runs ``photorestore run FILE --device cpu --op denoise:mode=raw`` (extra arguments after
+``--`` replace the op). Each run is ``python -m app run`` in a new process with ``PYTHONPATH`` set to the
+tree, so imports, decode, the network, development and the export are all counted; old and new alternate
+so a changing machine load hits both. Prints each run with the load average before it, the best and
+median of each tree and the ratio of the bests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--old", type=Path, required=True)
+    ap.add_argument("--new", type=Path, default=ROOT)
+    ap.add_argument("--input", type=Path, default=None)
+    ap.add_argument("--repeats", type=int, default=2)
+    a = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = a.input
+        if src is None:
+            from denoise_raw_e2e import make_dng
+
+            src = Path(tmp) / "raw24.dng"
+            print(f"input: {make_dng(src, 24.0)}")
+        ops = extra or ["--op", "denoise:mode=raw"]
+        trees = {"old": a.old.resolve(), "new": a.new.resolve()}
+        walls: dict[str, list[float]] = {k: [] for k in trees}
+        for r in range(a.repeats):
+            for name, tree in trees.items():
+                out = Path(tmp) / f"out_{name}"
+                shutil.rmtree(out, ignore_errors=True)  # a batch record would skip the photo as done
+                env = {**os.environ, "PYTHONPATH": str(tree)}
+                load = os.getloadavg()[0]
+                t0 = time.perf_counter()
+                res = subprocess.run([sys.executable, "-m", "app", "run", str(src), "-o", str(out), "--device", "cpu",
+                                      *ops], cwd=tree, env=env, capture_output=True, text=True)
+                wall = time.perf_counter() - t0
+                if res.returncode != 0:
+                    raise SystemExit(f"{name} failed:\n{res.stderr[-2000:]}")
+                size = sum(f.stat().st_size for f in out.iterdir() if f.suffix in (".tif", ".jpg", ".png", ".dng")) / 1e6
+                walls[name].append(wall)
+                print(f"{name} run {r}: {wall:6.2f} s (load average before {load:.1f}), output {size:.0f} MB", flush=True)
+    for name, v in walls.items():
+        print(f"{name}: best {min(v):.2f} s, median {statistics.median(v):.2f} s")
+    print(f"old/new (best): {min(walls['old']) / min(walls['new']):.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
