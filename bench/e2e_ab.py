@@ -59,9 +59,11 @@ def main(argv: list[str] | None = None) -> int:
                 wall = time.perf_counter() - t0
                 if res.returncode != 0:
                     raise SystemExit(f"{name} failed:\n{res.stderr[-2000:]}")
-                size = sum(f.stat().st_size for f in out.iterdir() if f.suffix in (".tif", ".jpg", ".png", ".dng")) / 1e6
+                kinds = (".tif", ".jpg", ".png", ".dng")
+                size = sum(f.stat().st_size for f in out.iterdir() if f.suffix in kinds) / 1e6
                 walls[name].append(wall)
-                print(f"{name} run {r}: {wall:6.2f} s (load average before {load:.1f}), output {size:.0f} MB", flush=True)
+                print(f"{name} run {r}: {wall:6.2f} s (load average before {load:.1f}), output {size:.0f} MB",
+                      flush=True)
     for name, v in walls.items():
         print(f"{name}: best {min(v):.2f} s, median {statistics.median(v):.2f} s")
     print(f"old/new (best): {min(walls['old']) / min(walls['new']):.2f}x")
