@@ -62,3 +62,16 @@ def test_smoothstep_round_trip():
     y = torch.linspace(0, 1, 10001)
     torch.testing.assert_close(smoothstep(inverse_smoothstep(y)), y, atol=1e-5, rtol=0)
     assert float(smoothstep(torch.tensor(0.5))) == pytest.approx(0.5)
+
+
+def test_non_negative_fast_path_matches_the_signed_path():
+    # app.core.color skips the sign handling when nothing is negative: the same values either way.
+    x = np.linspace(0.0, 1.5, 50_001, dtype=np.float32)
+    for f, ref in ((srgb_to_linear_np, _reference_decode(x)), (linear_to_srgb_np, None)):
+        fast = f(x)
+        signed = f(np.concatenate([x, np.float32([-0.5])]))[:-1]  # one negative value: the signed path
+        np.testing.assert_array_equal(fast, signed)
+        if ref is not None:
+            np.testing.assert_allclose(fast, ref, rtol=2e-6, atol=1e-7)
+        buf = x.copy()
+        np.testing.assert_array_equal(f(buf, out=buf), fast)  # in place
