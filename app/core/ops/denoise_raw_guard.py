@@ -65,29 +65,39 @@ def srgb_slope(v: np.ndarray) -> np.ndarray:
     Not 0 above white: the brightness is an estimate (a development may not clip there), and a zero
     slope would keep those pixels' noise whole (it cost 0.05-0.1 dB on the acceptance pairs).
     """
-    v = np.clip(v, SRGB_T_LIN, 1.0)
-    slope = np.power(v, np.float32(1.0 / SRGB_GAMMA - 1.0), dtype=np.float32)
+    import cv2  # cv2.pow: several times np.power on float32 (as in app.core.color)
+
+    v = np.clip(np.asarray(v, np.float32), SRGB_T_LIN, 1.0)
+    low = v <= SRGB_T_LIN
+    slope = cv2.pow(v.reshape(-1, 1), 1.0 / SRGB_GAMMA - 1.0).reshape(v.shape)
     slope *= np.float32((1.0 + SRGB_A) / SRGB_GAMMA)
-    slope[v <= SRGB_T_LIN] = SRGB_SLOPE
+    slope[low] = SRGB_SLOPE
     return slope
 
 
 def display_noise(denoised: np.ndarray, noise: RawNoise, wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(s, sigma)``: per mosaic cell the display-domain luminance noise and its linear-light sigma.
 
-    ``denoised``: ``(4, h, w)`` planes R, G1, G2, B, normalised (0 = black, 1 = white level).
+    ``denoised``: ``(4, h, w)`` planes R, G1, G2, B, normalised (0 = black, 1 = white level). Float32
+    throughout, in place where it can (a 24-MP mosaic is four 6-MP planes).
     """
-    c = LUMA * wb
-    var = np.zeros(denoised.shape[1:], np.float32)
+    c = (LUMA * wb).astype(np.float64)
+    read = float(sum(c[i] ** 2 * noise.read[i] for i in range(4)))
+    var = np.full(denoised.shape[1:], read, np.float32)
     lum = np.zeros(denoised.shape[1:], np.float32)
+    plane = np.empty_like(lum)
     for i in range(4):
-        plane = np.maximum(denoised[i], 0.0)
-        lum += c[i] * plane
-        var += (c[i] ** 2 * noise.shot[i]) * plane + c[i] ** 2 * noise.read[i]
-    sigma = np.sqrt(var)
+        np.maximum(denoised[i], 0.0, out=plane)
+        lum += plane * np.float32(c[i])
+        var += plane * np.float32(c[i] ** 2 * noise.shot[i])
+    sigma = np.sqrt(var, out=var)
     p = float(np.percentile(lum[::4, ::4], BRIGHT_PERCENTILE)) if lum.size else 1.0
     bright = np.float32(1.0 / max(p, 1e-4))
-    return sigma * bright * srgb_slope(lum * bright), sigma
+    lum *= bright
+    s = srgb_slope(lum)
+    s *= sigma
+    s *= bright
+    return s, sigma
 
 
 def _trust(s: np.ndarray) -> float:
@@ -109,22 +119,29 @@ def change_keep(noisy: np.ndarray, denoised: np.ndarray, noise: RawNoise,
     s, sigma = display_noise(denoised, noise, wb)
     if binning > 1.0:
         s *= np.float32(binning ** 0.5)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        grain = np.where(s > 0, np.float32(GRAIN) / s, np.float32(1.0))
-    keep = 1.0 - np.minimum(grain ** GRAIN_POWER, 1.0, dtype=np.float32)
     t = _trust(s)
+    # keep = 1 - min(1, (GRAIN / s)^GRAIN_POWER), in place on s (s > 0: the sRGB slope is never 0)
+    keep = np.divide(np.float32(GRAIN), np.maximum(s, np.float32(1e-12), out=s), out=s)
+    keep = np.square(keep, out=keep) if GRAIN_POWER == 2.0 else np.power(keep, np.float32(GRAIN_POWER), out=keep)
+    np.minimum(keep, 1.0, out=keep)
+    np.subtract(1.0, keep, out=keep)
     if t < 1.0:
         c = LUMA * wb
         z = np.zeros_like(sigma)
+        diff = np.empty_like(sigma)
         for i in range(4):  # the luminance change, one plane at a time
-            z += c[i] * (denoised[i] - noisy[i])
-        z /= np.maximum(sigma, 1e-12)
+            np.subtract(denoised[i], noisy[i], out=diff)
+            z += diff * np.float32(c[i])
+        z /= np.maximum(sigma, np.float32(1e-12), out=sigma)
         rms, _ = _block_stats(z, z)
         if rms.size:
             q = float(np.quantile(rms, QUANTILE))
             energy = cv2.GaussianBlur(np.square(z), (0, 0), ENERGY_SIGMA)
-            w = np.minimum(np.float32((K * q) ** 2) / np.maximum(energy, 1e-12), 1.0)
-            keep *= t + (1.0 - t) * w
+            w = np.divide(np.float32((K * q) ** 2), np.maximum(energy, np.float32(1e-12), out=energy), out=energy)
+            np.minimum(w, 1.0, out=w)
+            w *= np.float32(1.0 - t)
+            w += np.float32(t)
+            keep *= w
     return keep
 
 
