@@ -202,3 +202,11 @@ def test_jpeg_quality_and_permissions(tmp_path: Path) -> None:
     assert low.stat().st_size < high.stat().st_size
     if os.name == "posix":
         assert high.stat().st_mode & 0o044  # readable by others as umask allows, unlike mkstemp's 0600
+
+
+def test_quantise_maps_nan_to_black_and_infinities_to_the_range() -> None:
+    x = np.array([[[np.nan, np.inf, -np.inf], [0.5, 1.2, -0.1]]], np.float32)
+    for bits, top in ((8, 255), (16, 65535)):
+        q = export_mod.quantise(Image(x), bits, bgr=False)
+        assert q.tolist() == [[[0, top, 0], [round(0.5 * top + 0.01), top, 0]]]
+    assert np.isnan(x[0, 0, 0])  # the input is left as it was
