@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from app.core.metrics import synthetic as syn
 from app.core.metrics.analysis import analyze_array
@@ -60,3 +61,34 @@ def test_sharp_photo_is_not_blurred_and_shake_is(val_photos):
         assert not a.is_blurred, a.blur
     shaken = syn.motion_blur(val_photos[0], 9, 0)  # edge sigma 0.93 px: found by its direction alone
     assert auto_plan(shaken).analysis.primary_class == "blurred"
+
+
+def _polyu_full(datasets_dir, name: str) -> np.ndarray:
+    import cv2
+
+    path = datasets_dir / "noise" / "polyu" / "fullres" / name
+    if not path.exists():
+        pytest.skip(f"{name} not available")
+    img = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    h, w = img.shape[:2]
+    return img[(h - 1024) // 2:(h - 1024) // 2 + 1024, (w - 2048) // 2:(w - 2048) // 2 + 2048]
+
+
+def test_large_photo_sharp_somewhere_is_not_blurred(datasets_dir):
+    import cv2
+
+    from app.core.metrics.analysis import blur_windows
+
+    # a real camera photo with a shallow depth of field (PolyU's 500-shot mean of a chair), 2048 x 1024:
+    # two blur windows, the left one in focus (edge sigma ~0.6 px), the right one soft (~2 px)
+    photo = _polyu_full(datasets_dir, "Canon5D2_chair_mean.JPG")
+    assert len(blur_windows(photo.shape)) == 2
+    assert not auto_plan(photo).analysis.is_blurred
+    # a softer background still leaves the photo in focus where it matters
+    soft = photo.copy()
+    soft[:, 1024:] = cv2.GaussianBlur(photo[:, 1024:], (0, 0), 3.0)
+    assert not auto_plan(soft).analysis.is_blurred
+    # blur over the whole frame (a moving camera) is found in every window
+    blurred = cv2.GaussianBlur(photo, (0, 0), 3.0)
+    a = auto_plan(blurred).analysis
+    assert a.is_blurred and a.blur.sigma > 2.0, a.blur

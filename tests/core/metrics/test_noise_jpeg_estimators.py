@@ -42,6 +42,10 @@ def test_polyu_real_noise_is_found_and_its_clean_reference_is_not(polyu_val_pair
     # fine detail its noisy shot lost to noise reduction) reads just above the threshold
     found, false = sum(a.is_noisy for a in noisy), sum(a.is_noisy for a in clean)
     assert found >= 3 and false <= 1, (found, false, mn)
+    # the grain sits on the 8x8 block edges more than its reference's JPEG error does (both q75 JPEGs;
+    # train split: 40 of 41 pairs)
+    grid = [(a.noise.method_grid, b.noise.method_grid) for a, b in zip(noisy, clean)]
+    assert sum(a > b for a, b in grid) >= 0.8 * len(grid), grid
     # none of them is a low-quality JPEG (the crops are q75 JPEGs: "fine")
     assert not any(a.is_blocky for a in noisy + clean)
 
@@ -63,6 +67,22 @@ def test_chroma_noise_sees_colour_noise_and_not_grey_texture(val_photo):
     noisy = chroma_noise(syn.add_gaussian_noise(val_photo, 8 / 255, rng))
     assert noisy * 255 > base * 255 + 4.0
     assert np.isnan(chroma_noise(np.repeat(val_photo[..., :1], 3, axis=2)))
+
+
+def test_method_noise_block_edge_ratio_sees_noise_under_a_jpeg(val_photo):
+    from app.core.measure.estimators import jpeg_blockiness, luma
+    from app.core.measure.noise_texture import method_noise_figures
+
+    # the same photo at q80, clean and with mild grain before the compression (a camera JPEG at high ISO)
+    noisy = syn.add_gaussian_noise(val_photo, 3 / 255, np.random.default_rng(5))
+    ratios = []
+    for x in (syn.jpeg(val_photo, 80), syn.jpeg(noisy, 80)):
+        _, grid = jpeg_blockiness(luma(x))
+        ratios.append(method_noise_figures(x, grid)[1])
+    assert ratios[1] > ratios[0] and ratios[1] > 1.2, ratios
+    # without JPEG history there is no grid for it to sit on
+    _, grid = jpeg_blockiness(luma(noisy))
+    assert method_noise_figures(noisy, grid)[1] == pytest.approx(1.0, abs=0.15)
 
 
 def test_method_noise_rises_with_mild_noise_on_a_smooth_photo():
