@@ -158,6 +158,7 @@ class BlurInfo:
     motion_angle: float  # deg counter-clockwise from horizontal
     laplacian_var: float  # raw variance of the Laplacian (content dependent; for reference)
     edges: int
+    windows: int = 1  # > 1: a large photo, measured on this many windows; the figures are its sharpest's
 
 
 @dataclass(frozen=True)
@@ -349,7 +350,8 @@ def analyze_array(rgb: np.ndarray, *, blur_scale: float = 1.0) -> Analysis:
     luma_noise = float(np.sqrt(np.nansum((weights * np.array(noise.sigma)) ** 2)))
     b = _sharpest_blur(full, y, luma_noise)
     blur = BlurInfo(b["sigma"] * blur_scale, tuple(v * blur_scale for v in b["widths"]), b["anisotropy"],
-                    b["motion_length"] * blur_scale, b["motion_angle"], b["laplacian_var"], b["edges"])
+                    b["motion_length"] * blur_scale, b["motion_angle"], b["laplacian_var"], b["edges"],
+                    b.get("windows", 1))
     step = 1 if full is x else int(np.sqrt(full.shape[0] * full.shape[1] / MAX_ANALYSIS_PIXELS)) + 1
     exposure = ExposureInfo(**est.exposure_stats(full[::step, ::step]))
     ratio, grid = est.jpeg_blockiness(y)
@@ -387,7 +389,8 @@ def _sharpest_blur(full: np.ndarray, y: np.ndarray, noise_sigma: float) -> dict[
     found = [est.blur_level(est.luma(full[r:r + BLUR_WINDOW, c:c + BLUR_WINDOW]), noise_sigma=noise_sigma)
              for r, c in corners]
     scored = [b for b in found if np.isfinite(_blur_score(b))]
-    return min(scored, key=_blur_score) if scored else found[len(found) // 2]
+    best = min(scored, key=_blur_score) if scored else found[len(found) // 2]
+    return {**best, "windows": len(found)}
 
 
 def analyze_image(image: Any) -> Analysis:

@@ -25,7 +25,8 @@ def format_analysis(a: Analysis | dict[str, Any]) -> str:
              f"Noise         sigma {_f(np.mean(sig) * 255 if sig else None, '.1f')}/255 ({ch}); "
              f"with blotchy noise/texture <= {_f(np.mean(coarse) * 255 if coarse else None, '.1f')}; "
              f"colour noise {_f(n.get('chroma') and n['chroma'] * 255, '.1f')}; "
-             f"mild grain (NLM method noise) {_f(n.get('method') and n['method'] * 255, '.2f')}"]
+             f"mild grain (NLM method noise) {_f(n.get('method') and n['method'] * 255, '.2f')}, "
+             f"{_f(n.get('method_grid'), '.2f')}x on the 8x8 block edges"]
     raw = d.get("raw_noise")
     if raw and raw.get("model"):
         lines.append(f"RAW noise     shot {raw['model'][0]:.3g}, read {raw['model'][1]:.3g} "
@@ -38,8 +39,9 @@ def format_analysis(a: Analysis | dict[str, Any]) -> str:
     if not quality:
         quality = (f", quality ~{j['estimated_quality']:.0f} (quantisation lattice)" if j.get("estimated_quality")
                    else ", no quantisation lattice (no JPEG history, or quality >= ~90)")
+    where = f" (the sharpest of {b['windows']} windows)" if (b.get("windows") or 1) > 1 else ""
     lines += [
-        f"Blur          edge sigma {_f(b['sigma'], '.2f')} px{motion}",
+        f"Blur          edge sigma {_f(b['sigma'], '.2f')} px{motion}{where}",
         f"Exposure      mean luma {e['mean_luma']:.0f}/255, median {e['p50']:.2f}, "
         f"{e['ev_to_mid']:+.1f} EV to mid-grey, "
         f"clipped {e['clipped_dark']:.1%} dark / {e['clipped_bright']:.1%} bright",
