@@ -70,7 +70,7 @@ COLOUR_SIGMA = 3.0
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 / sRGB primaries, linear light
 #: The decomposition and restoration nets see at most this many pixels (issue 23): a larger photo is
 #: area-downscaled for them, its illumination brought back to full size by a guided upsampling on the
-#: input's bright channel (:func:`_guided_upsample`) and the restoration's luminance by a cubic upsampling.
+#: input's encoded luminance (:func:`_guided_upsample`) and the restoration's luminance by a cubic upsampling.
 #: The nets were trained on 512-px SICE frames (whole scenes, downscaled camera JPEGs), so a bounded scale
 #: is also nearer their training data; a 2-MP preview and a 24-MP export then run them at almost the same
 #: scale (what you see is what you export). Full-size pixels still get their own gain, colour and detail
