@@ -39,31 +39,44 @@ def _prepare(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.ndar
     return x.reshape(-1, 1), out.reshape(-1, 1), out
 
 
+#: Elements per chunk of the curves: each chunk's ~ten passes then run in the CPU cache instead of streaming
+#: a 24-MP image through memory ten times, and the temporaries are 1 MB, not full size (bit-identical).
+_CHUNK = 1 << 18
+
+
 def _apply(x: np.ndarray, out: np.ndarray | None, threshold: float, slope: float, encode: bool) -> np.ndarray:
     flat, dst, result = _prepare(x, out)
-    # Everything that needs the input is gathered first so that ``out`` may alias ``x``.
     # Images are mostly non-negative (clipped, or straight from a file): then the sign handling and the
-    # lower half of the toe test are no-ops, and skipping them saves four of the ~ten full-size passes
-    # (bit-identical results; 24-MP low light calls this on three full-size channels twice).
+    # lower half of the toe test are no-ops, and skipping them saves passes (bit-identical results).
     signed = flat.size > 0 and bool(flat.min() < 0)
-    small = ((flat <= threshold) & (flat >= -threshold)) if signed else (flat <= threshold)
-    low = flat[small] * np.float32(slope)
-    neg = np.signbit(flat) if signed else None
-    if signed:
-        np.abs(flat, out=dst)
-    elif dst is not flat:
-        np.copyto(dst, flat)
-    if encode:
-        cv2.pow(dst, 1.0 / SRGB_GAMMA, dst)
-        dst *= np.float32(1.0 + SRGB_A)
-        dst -= np.float32(SRGB_A)
-    else:
-        dst += np.float32(SRGB_A)
-        dst *= np.float32(1.0 / (1.0 + SRGB_A))
-        cv2.pow(dst, SRGB_GAMMA, dst)
-    if neg is not None:
-        np.negative(dst, out=dst, where=neg)
-    dst[small] = low
+    f32 = np.float32
+    step = max(1, min(_CHUNK, flat.shape[0]))
+    low, small = np.empty((step, 1), np.float32), np.empty((step, 1), bool)
+    lower, neg = (np.empty((step, 1), bool), np.empty((step, 1), bool)) if signed else (None, None)
+    for i in range(0, flat.shape[0], _CHUNK):
+        # Everything that needs the input is gathered first so that ``out`` may alias ``x``.
+        src, d = flat[i : i + _CHUNK], dst[i : i + _CHUNK]
+        k = src.shape[0]
+        sm, lo = small[:k], low[:k]
+        np.less_equal(src, f32(threshold), out=sm)
+        np.multiply(src, f32(slope), out=lo)
+        base = src
+        if lower is not None and neg is not None:
+            np.greater_equal(src, f32(-threshold), out=lower[:k])
+            sm &= lower[:k]
+            np.signbit(src, out=neg[:k])
+            base = np.abs(src, out=d)
+        if encode:
+            cv2.pow(base, 1.0 / SRGB_GAMMA, d)
+            d *= f32(1.0 + SRGB_A)
+            d -= f32(SRGB_A)
+        else:
+            np.add(base, f32(SRGB_A), out=d)
+            d *= f32(1.0 / (1.0 + SRGB_A))
+            cv2.pow(d, SRGB_GAMMA, d)
+        if neg is not None:
+            np.negative(d, out=d, where=neg[:k])
+        np.copyto(d, lo, where=sm)
     return result
 
 

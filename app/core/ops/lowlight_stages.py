@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.core.color import linear_to_srgb, srgb_to_linear
+from app.core.color import _CHUNK, linear_to_srgb, srgb_to_linear
 from app.core.context import RunContext
 from app.core.image import Image
 
@@ -181,7 +181,8 @@ def _to_photo(x: np.ndarray, state: dict[str, Any]) -> np.ndarray:
     h, w = state["image"].data.shape[:2]
     if x.shape[:2] == (h, w):
         return x
-    return np.clip(cv2.resize(x, (w, h), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+    up = cv2.resize(x, (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(up, 0.0, 1.0, out=up)
 
 
 def _colour(rgb: np.ndarray, small: np.ndarray) -> dict[str, np.ndarray]:
@@ -200,11 +201,12 @@ def _colour(rgb: np.ndarray, small: np.ndarray) -> dict[str, np.ndarray]:
 
     lin = _clipped_linear(rgb)
     y = _luminance(lin)
-    chroma = lin / np.maximum(y, 1e-4)[..., None]
     lin_s, y_s = (lin, y) if small is rgb else (_clipped_linear(small), None)
     y_s = _luminance(lin_s) if y_s is None else y_s
     blur_y = np.maximum(cv2.GaussianBlur(y_s, (0, 0), COLOUR_SIGMA), 1e-4)
     smooth = cv2.GaussianBlur(lin_s, (0, 0), COLOUR_SIGMA) / blur_y[..., None]
+    # lin is not needed after this (its blur is taken): the chromaticity reuses its full-size buffer.
+    chroma = np.divide(lin, np.maximum(y, 1e-4)[..., None], out=lin)
     y_enc = linear_to_srgb(y)
     if small is not rgb:
         smooth = cv2.resize(smooth, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -225,9 +227,20 @@ def _luma_enc(r: np.ndarray) -> np.ndarray:
 
 
 def _clipped_linear(x: np.ndarray) -> np.ndarray:
-    """``x`` clipped to [0, 1] and linearised in one new float32 buffer (a 24-MP photo is 288 MB a copy)."""
-    out = np.clip(x, 0.0, 1.0).astype(np.float32, copy=False)
-    return srgb_to_linear(out, out=out)
+    """``x`` clipped to [0, 1] and linearised in one new float32 buffer (a 24-MP photo is 288 MB a copy),
+    a cache-sized chunk at a time (clipped and linearised while in the CPU cache). The chunks are those
+    of :func:`~app.core.color.srgb_to_linear` (a multiple of the SIMD width, so ``cv2.pow`` takes the same
+    vector/scalar path per element as one whole-array call: bit-identical)."""
+    out = np.empty(x.shape, np.float32)
+    if not x.flags.c_contiguous:  # e.g. the RGB view of an RGBA photo
+        np.clip(x, 0.0, 1.0, out=out)
+        return srgb_to_linear(out, out=out)
+    src, dst = x.reshape(-1), out.reshape(-1)
+    for i in range(0, src.size, _CHUNK):
+        band = dst[i : i + _CHUNK]
+        np.clip(src[i : i + _CHUNK], 0.0, 1.0, out=band)
+        srgb_to_linear(band, out=band)
+    return out
 
 
 def restore(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
@@ -295,10 +308,14 @@ def fuse(state: dict[str, Any], params: Any, ctx: RunContext) -> Image:
     if float(params.strength) > 0.0 and bool((weight > 0).any()):
         kind_enc = torch.from_numpy(state["R_Y_enc"]) * l_adj
         weight = weight.mul_(torch.from_numpy(_texture_weight(kind_enc.numpy(), bright_enc.numpy())))
-        kind = torch.from_numpy(srgb_to_linear(kind_enc.numpy()))
+        kind = torch.from_numpy(srgb_to_linear(kind_enc.numpy(), out=kind_enc.numpy()))  # kind_enc is done
         y = y.lerp_(kind, weight)
+        # lerp's result is a new buffer, so the luminance multiplies it in place (the cached one stays)
         chroma = torch.lerp(chroma, torch.from_numpy(state["chroma_smooth"]), weight.unsqueeze(-1))
-    out = linear_to_srgb(chroma.mul(y.unsqueeze(-1)).clamp_(0.0, 1.0).numpy())
+        lin = chroma.mul_(y.unsqueeze(-1)).clamp_(0.0, 1.0).numpy()
+    else:
+        lin = chroma.mul(y.unsqueeze(-1)).clamp_(0.0, 1.0).numpy()
+    out = linear_to_srgb(lin, out=lin)
     if image.channels > 3:  # keep an alpha channel as it was
         out = np.concatenate([out, image.data[..., 3:]], axis=2)
     elif image.channels < 3:  # grey in, grey out (the nets see it as a neutral RGB image)
@@ -322,13 +339,13 @@ def _texture_weight(kind_enc: np.ndarray, bright_enc: np.ndarray) -> np.ndarray:
 
     from app.core.ops.denoise_guard import change_weight, trust
 
-    change = (kind_enc - bright_enc).astype(np.float32)
+    change = (kind_enc - bright_enc).astype(np.float32, copy=False)
     t = trust(change)
     if t >= 1.0:
         return np.ones_like(change)
-    smooth = cv2.GaussianBlur(kind_enc.astype(np.float32), (0, 0), 2.0)
-    w = change_weight(change, bright_enc.astype(np.float32), smooth)
-    return (t + (1.0 - t) * w).astype(np.float32)
+    smooth = cv2.GaussianBlur(kind_enc.astype(np.float32, copy=False), (0, 0), 2.0)
+    w = change_weight(change, bright_enc.astype(np.float32, copy=False), smooth)
+    return (t + (1.0 - t) * w).astype(np.float32, copy=False)
 
 
 def fuse_keep(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
