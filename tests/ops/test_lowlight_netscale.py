@@ -11,7 +11,6 @@ from app.core.image import Image
 from app.core.metrics.psnr import psnr
 from app.core.ops import lowlight_stages as st
 from app.core.ops.lowlight import LowlightOp, LowlightParams
-from app.core.ops.registry import get_op
 
 
 def test_net_input_is_bounded_and_untouched_below_the_bound(monkeypatch):
@@ -41,15 +40,6 @@ def test_guided_upsampling_keeps_an_edge_that_bilinear_blurs():
     assert np.abs(up - truth).mean() < 0.01
 
 
-@pytest.fixture(scope="module")
-def op():
-    op = get_op("lowlight")
-    ok, why = op.availability()
-    if not ok:
-        pytest.skip(f"no shipped low-light weights: {why}")
-    return op
-
-
 def _dark_photo(h: int, w: int) -> np.ndarray:
     rng = np.random.default_rng(3)
     base = cv2.GaussianBlur(rng.random((h // 8, w // 8, 3)).astype(np.float32), (0, 0), 1.5)
@@ -58,7 +48,7 @@ def _dark_photo(h: int, w: int) -> np.ndarray:
     return np.clip(0.12 * img + rng.normal(0, 0.004, img.shape).astype(np.float32), 0, 1)
 
 
-def test_bounded_nets_give_a_full_size_result_close_to_full_size_nets(op, monkeypatch):
+def test_bounded_nets_give_a_full_size_result_close_to_full_size_nets(lowlight_op, monkeypatch):
     x = _dark_photo(192, 288)
     params, ctx = LowlightParams(), RunContext(device="cpu")
     full = LowlightOp().run(Image(x), params, ctx)

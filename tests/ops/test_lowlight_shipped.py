@@ -15,20 +15,10 @@ from app.core.image import Image
 from app.core.metrics.colour import colour_stats
 from app.core.metrics.psnr import psnr
 from app.core.ops.lowlight import LowlightParams
-from app.core.ops.registry import get_op
 from app.core.pipeline.engine import Pipeline
 from app.core.pipeline.recipe import Step
 
 pytestmark = pytest.mark.usefixtures("datasets_dir")
-
-
-@pytest.fixture(scope="module")
-def op():
-    op = get_op("lowlight")
-    ok, why = op.availability()
-    if not ok:
-        pytest.skip(f"no shipped low-light weights: {why}")
-    return op
 
 
 def _read(path) -> np.ndarray:
@@ -70,7 +60,7 @@ def clean_photos() -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("which", ["dark", "normal"])
-def test_brightness_increases_with_ratio(op, val_pairs, clean_photos, which):
+def test_brightness_increases_with_ratio(lowlight_op, val_pairs, clean_photos, which):
     """Every step of the slider brightens (the 4.3-5.5 range once made the image darker)."""
     img = Image(val_pairs[0][0] if which == "dark" else clean_photos[0])
     pipe = Pipeline()
@@ -81,32 +71,32 @@ def test_brightness_increases_with_ratio(op, val_pairs, clean_photos, which):
     assert pipe.cache.misses["lowlight.decompose"] == 1  # the sweep reused one decomposition
 
 
-def test_normal_photo_is_left_alone_by_the_automatic_ratio(op, clean_photos):
+def test_normal_photo_is_left_alone_by_the_automatic_ratio(lowlight_op, clean_photos):
     """Issue 20: low light on a well-exposed photo kept 17.6 dB of it and 42 % of its chroma."""
     for img in clean_photos:
-        out = op.run(Image(img), LowlightParams(), RunContext(device="cpu"))
+        out = lowlight_op.run(Image(img), LowlightParams(), RunContext(device="cpu"))
         assert out.meta.extra["lowlight"]["ratio"] == pytest.approx(1.0)
         assert psnr(out.data, img) >= 30.0
         assert colour_stats(out.data, img)["chroma_ratio"] >= 0.95
 
 
-def test_brightening_a_normal_photo_keeps_its_colour(op, clean_photos):
+def test_brightening_a_normal_photo_keeps_its_colour(lowlight_op, clean_photos):
     """Set by hand to x2, a normal photo gets brighter, not greyer."""
     for img in clean_photos[:3]:
-        out = op.run(Image(img), LowlightParams(ratio=2.0, auto_ratio=False), RunContext(device="cpu")).data
+        out = lowlight_op.run(Image(img), LowlightParams(ratio=2.0, auto_ratio=False), RunContext(device="cpu")).data
         assert out.mean() > img.mean() * 1.1
         assert colour_stats(out, img)["chroma_ratio"] >= 0.95
 
 
-def test_auto_ratio_beats_the_dark_input(op, val_pairs):
+def test_auto_ratio_beats_the_dark_input(lowlight_op, val_pairs):
     gains = []
     for dark, ref in val_pairs:
-        out = op.run(Image(dark), LowlightParams(), RunContext(device="cpu")).data
+        out = lowlight_op.run(Image(dark), LowlightParams(), RunContext(device="cpu")).data
         gains.append(psnr(out, ref) - psnr(dark, ref))
     assert np.mean(gains) > 3.0, gains
 
 
-def test_auto_ratio_keeps_the_colour_of_dark_frames(op):
+def test_auto_ratio_keeps_the_colour_of_dark_frames(lowlight_op):
     """Brightened dark frames keep more of their reference's chroma than KinD's own product ``R x L'`` (the
     op's output before issue 20), compared at the reference's exposure. Frames of luma >= 10 (below, the
     JPEG has lost most of the colour: both keep little of it; see docs/lowlight.md)."""
@@ -138,7 +128,7 @@ def test_auto_ratio_keeps_the_colour_of_dark_frames(op):
 
 
 
-def test_ratio_one_keeps_the_exposure(op, val_pairs):
+def test_ratio_one_keeps_the_exposure(lowlight_op, val_pairs):
     dark = val_pairs[0][0]
-    out = op.run(Image(dark), LowlightParams(ratio=1.0, auto_ratio=False), RunContext(device="cpu")).data
+    out = lowlight_op.run(Image(dark), LowlightParams(ratio=1.0, auto_ratio=False), RunContext(device="cpu")).data
     assert abs(np.log2(out.mean() / dark.mean())) < 0.5  # alpha = 1: same illumination, within half a stop
