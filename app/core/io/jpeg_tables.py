@@ -23,6 +23,14 @@ IJG_CHROMA = np.array([17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 9
                        24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32)
 
 
+def dct8_matrix() -> np.ndarray:
+    """The orthonormal 8-point DCT-II basis ``(8, 8)`` float64 (JPEG's FDCT scale): ``D @ block @ D.T``."""
+    k = np.arange(8)
+    d = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / 16.0) * np.sqrt(2.0 / 8.0)
+    d[0] /= np.sqrt(2.0)
+    return d
+
+
 def ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
     """``base`` (64 values, natural order) scaled to ``quality`` as libjpeg does: ``(8, 8)`` float64 steps.
 

@@ -160,13 +160,6 @@ def baselines_for(task: str) -> list[Baseline]:
 
 # -- JPEG deblocking (bench task "dejpeg") -----------------------------------------------------------------
 
-def _dct_matrix() -> np.ndarray:
-    k = np.arange(8)
-    d = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / 16.0) * np.sqrt(2.0 / 8.0)
-    d[0] /= np.sqrt(2.0)
-    return d
-
-
 def spp_deblock(img: np.ndarray, quality: float, factor: float = 0.35, step: int = 1) -> np.ndarray:
     """Shifted-DCT requantisation deblocking (the idea of ffmpeg's ``spp`` filter / Nosratinia's).
 
@@ -176,9 +169,9 @@ def spp_deblock(img: np.ndarray, quality: float, factor: float = 0.35, step: int
     (urban100, live1, wallpapers) at q20/q40 among 0.25-1.25: 0.35 gave +0.64 / +0.76 dB (1.0: -0.19 / -0.37).
     Costs ~0.7 s for 256x256 at ``step=1`` (64 shifts) on the shared dev CPU.
     """
-    from app.core.io.jpeg_tables import IJG_CHROMA, IJG_LUMA, ijg_table
+    from app.core.io.jpeg_tables import IJG_CHROMA, IJG_LUMA, dct8_matrix, ijg_table
 
-    d = _dct_matrix()
+    d = dct8_matrix()
     u8 = np.clip(img, 0.0, 1.0) * 255.0
     ycc = cv2.cvtColor(u8.astype(np.float32), cv2.COLOR_RGB2YCrCb).astype(np.float64)
     tables = [ijg_table(IJG_LUMA, quality), ijg_table(IJG_CHROMA, quality), ijg_table(IJG_CHROMA, quality)]

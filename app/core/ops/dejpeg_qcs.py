@@ -23,7 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from app.core.io.jpeg_tables import JpegTables
+from app.core.io.jpeg_tables import JpegTables, dct8_matrix
 
 #: Mean distance to the nearest multiple (in steps) of the decoded luma's coefficients with steps >= 4
 #: below which the pixels are taken to be the file's own decoding (random values: 0.25; a JPEG decoded
@@ -36,14 +36,7 @@ _RGB2YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -
 _YCC2RGB = np.linalg.inv(_RGB2YCC)
 
 
-def _dct_matrix() -> np.ndarray:
-    k = np.arange(8)
-    d = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / 16.0) * np.sqrt(2.0 / 8.0)
-    d[0] /= np.sqrt(2.0)
-    return d
-
-
-_D = _dct_matrix()
+_D = dct8_matrix()
 
 
 def to_ycc(rgb: np.ndarray) -> np.ndarray:
