@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.core.color import _CHUNK, linear_to_srgb, srgb_to_linear
+from app.core.color import linear_to_srgb, srgb_to_linear
 from app.core.context import RunContext
 from app.core.image import Image
 
@@ -227,20 +227,11 @@ def _luma_enc(r: np.ndarray) -> np.ndarray:
 
 
 def _clipped_linear(x: np.ndarray) -> np.ndarray:
-    """``x`` clipped to [0, 1] and linearised in one new float32 buffer (a 24-MP photo is 288 MB a copy),
-    a cache-sized chunk at a time (clipped and linearised while in the CPU cache). The chunks are those
-    of :func:`~app.core.color.srgb_to_linear` (a multiple of the SIMD width, so ``cv2.pow`` takes the same
-    vector/scalar path per element as one whole-array call: bit-identical)."""
+    """``x`` clipped to [0, 1] and linearised in one new float32 buffer (a 24-MP photo is 288 MB a copy;
+    :func:`~app.core.color.srgb_to_linear` works on it in place, a cache-sized chunk at a time)."""
     out = np.empty(x.shape, np.float32)
-    if not x.flags.c_contiguous:  # e.g. the RGB view of an RGBA photo
-        np.clip(x, 0.0, 1.0, out=out)
-        return srgb_to_linear(out, out=out)
-    src, dst = x.reshape(-1), out.reshape(-1)
-    for i in range(0, src.size, _CHUNK):
-        band = dst[i : i + _CHUNK]
-        np.clip(src[i : i + _CHUNK], 0.0, 1.0, out=band)
-        srgb_to_linear(band, out=band)
-    return out
+    np.clip(x, 0.0, 1.0, out=out)
+    return srgb_to_linear(out, out=out)
 
 
 def restore(state: dict[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
