@@ -32,7 +32,8 @@ from app.core.isp.tone import linear_to_srgb_np, srgb_to_linear_np
 from app.train.blur_kernels import random_motion_kernel
 from app.train.raw_pairs import make_raw_pair, pad_even, sensor_noise
 
-__all__ = ["Degradation", "Compose", "RandomApply", "OneOf", "RawNoise", "LowLight", "MotionBlur", "Jpeg"]
+__all__ = ["Degradation", "Compose", "RandomApply", "OneOf", "RawNoise", "LowLight", "MotionBlur", "Jpeg",
+           "KeepClean"]
 
 Result = tuple[np.ndarray, np.ndarray, dict[str, Any]]
 
@@ -241,3 +242,23 @@ class Jpeg:
             raise RuntimeError("JPEG encoding failed")
         out = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         return out.astype(np.float32) / np.float32(255.0), np.asarray(clean, np.float32), {"quality": q}
+
+
+@dataclass
+class KeepClean:
+    """A photo with nothing to fix: input = target, sometimes after a good JPEG (``jpeg_p``, ``quality_range``).
+
+    Mixed into a restoration task's pairs so the net learns to leave clean photos (and their fine texture
+    and JPEG grain) alone: a blind denoiser trained on noisy pairs only smooths everything it sees (issue 27's
+    no-harm row).
+    """
+
+    jpeg_p: float = 0.5
+    quality_range: tuple[int, int] = (80, 98)
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> Result:
+        x = np.asarray(clean, np.float32)
+        if rng.uniform() < self.jpeg_p:
+            x, _, info = Jpeg(self.quality_range)(x, rng)
+            return x, x, {"jpeg": info["quality"]}
+        return x, x, {"jpeg": None}

@@ -70,3 +70,26 @@ def test_denoise_config_mixes_phone_noise():
     deg = degradation(cfg)
     names = {deg(_photo(64, 64), np.random.default_rng(s))[2]["name"] for s in range(12)}
     assert names == {"RawNoise", "PhoneNoise"}
+
+
+def test_denoise_config_mixes_clean_pairs_and_phone_levels():
+    cfg = {"degrade": {"noise_model": "sidd", "phone_p": 0.3, "clean_p": 0.2, "phone_shot": [2e-4, 1e-3]}}
+    deg = degradation(cfg)
+    img = _photo(64, 64)
+    seen: dict[str, list] = {}
+    for s in range(40):
+        noisy, target, info = deg(img, np.random.default_rng(s))
+        seen.setdefault(info["name"], []).append((noisy, target, info))
+    assert set(seen) == {"RawNoise", "PhoneNoise", "KeepClean"}
+    for noisy, target, info in seen["KeepClean"]:  # nothing to fix: the net must return its input
+        np.testing.assert_array_equal(noisy, target)
+        if info["jpeg"] is None:
+            np.testing.assert_array_equal(noisy, img)
+    assert all(2e-4 <= i["noise"]["shot"] <= 1e-3 for _, _, i in seen["PhoneNoise"])
+
+
+def test_denoise_config_rejects_shares_that_leave_no_camera_noise():
+    import pytest
+
+    with pytest.raises(ValueError, match="below 1"):
+        degradation({"degrade": {"noise_model": "sidd", "phone_p": 0.6, "clean_p": 0.4}})

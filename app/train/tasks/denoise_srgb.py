@@ -22,9 +22,11 @@ def degradation(cfg: dict[str, Any]):
     CycleISP's learned camera pipeline), ``noise_model`` (a name or a list drawn uniformly: ``"sidd"``,
     ``"dnd"``, ``"calibrated"``),
     ``bits`` (ADC depths), ``jpeg_p`` (probability of a JPEG stage after the noise), ``jpeg_quality`` and
-    ``phone_p`` (probability of :class:`app.train.phone_isp.PhoneNoise` instead of all of the above).
+    ``phone_p`` (probability of :class:`app.train.phone_isp.PhoneNoise` instead of all of the above),
+    ``phone_shot`` (its shot-variance range, default PhoneNoise's) and ``clean_p`` (probability of a pair
+    with nothing to fix, :class:`app.train.degrade.KeepClean`, so the net learns to leave clean photos alone).
     """
-    from app.train.degrade import Compose, Jpeg, LearnedRawNoise, OneOf, RandomApply, RawNoise
+    from app.train.degrade import Compose, Jpeg, KeepClean, LearnedRawNoise, OneOf, RandomApply, RawNoise
     from app.train.phone_isp import PhoneNoise
 
     d = cfg["degrade"]
@@ -38,8 +40,14 @@ def degradation(cfg: dict[str, Any]):
     if d.get("jpeg_p", 0.0):
         jpeg = Jpeg(quality_range=tuple(d.get("jpeg_quality", (60, 95))))
         noise = Compose([noise, RandomApply(jpeg, p=float(d["jpeg_p"]))])
-    phone_p = float(d.get("phone_p", 0.0))
-    return OneOf([noise, PhoneNoise()], weights=[1.0 - phone_p, phone_p]) if phone_p else noise
+    phone_p, clean_p = float(d.get("phone_p", 0.0)), float(d.get("clean_p", 0.0))
+    if not (phone_p or clean_p):
+        return noise
+    if phone_p + clean_p >= 1.0:
+        raise ValueError(f"degrade.phone_p + clean_p must be below 1, got {phone_p} + {clean_p}")
+    phone = PhoneNoise(shot_range=tuple(d["phone_shot"])) if "phone_shot" in d else PhoneNoise()
+    options, weights = [noise, phone, KeepClean()], [1.0 - phone_p - clean_p, phone_p, clean_p]
+    return OneOf([o for o, w in zip(options, weights) if w], weights=[w for w in weights if w])
 
 
 def arch_config(cfg: dict[str, Any]) -> dict[str, Any]:
