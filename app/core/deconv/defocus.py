@@ -1,12 +1,12 @@
-"""Out-of-focus blur: parametric point-spread functions and their radius, estimated from edges.
+"""Out-of-focus blur: parametric point-spread functions and their radius, fitted to the photo's spectrum.
 
 A defocused lens spreads a point into its aperture's image: a disk (``disk``), often with a brighter rim
 from spherical aberration (``ring``, the "onion" bokeh of many lenses), or, once diffraction and
-aberrations mix, something Gaussian-like (``gauss``). The radius comes from the edges' Gaussian-equivalent
-width (Zhuo & Sim 2011, :func:`app.core.measure.estimators.blur_level`): a disk of radius r has a per-axis
-standard deviation of r/2, but real edges are not ideal steps, so the reading is mapped to a radius by a
-table measured on training-split photos (:data:`CAL_SIGMA`). :func:`defocus_map` does the same per cell
-where focus varies across the frame.
+aberrations mix, something Gaussian-like (``gauss``). The radius (and, for ``auto``, disk or ring) comes
+from fitting the PSF's transfer function, whose zeros leave dips in the photo's power spectrum
+(:mod:`app.core.deconv.psf_fit`); :func:`defocus_map` does the same per region where focus varies
+across the frame. (The first version read the radius from edge widths: +-30 % scatter, saturating
+above ~10 px.)
 """
 
 from __future__ import annotations
@@ -16,17 +16,15 @@ import warnings
 import cv2
 import numpy as np
 
-from app.core.measure.estimators import _ratio_sigma, _sobel, blur_level
+from app.core.deconv.psf_fit import fit_radius
+from app.core.isp.tone import linear_to_srgb_np, srgb_to_linear_np
+from app.core.measure.estimators import _sobel
 
 SHAPES = ("disk", "ring", "gauss")
-#: Edge width that estimators.blur_level reads (median over 20 training-split photos, 1/255 noise) for a
-#: PSF of each radius: sharp photos read ~0.77 px. Inverting this table turns a reading into a radius;
-#: the readings saturate above ~10 px and scatter by +-30 % between photos (bench/deblur_classic.py).
-CAL_RADII = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0])
-CAL_SIGMA = {
-    "disk": np.array([0.766, 0.991, 1.369, 1.687, 1.918, 2.124, 2.42, 3.019, 3.664, 3.799]),
-    "ring": np.array([0.77, 1.038, 1.382, 1.576, 1.704, 1.849, 2.009, 2.435, 2.754, 2.989]),
-}
+#: what ``shape="auto"`` chooses between (by the spectrum fit)
+AUTO_SHAPES = ("disk", "ring")
+#: radii the defocus map tries per region (coarser than the global fit's: 128-px regions are noisy)
+MAP_RADII = np.round(np.concatenate([[0.0], 1.0 * 1.08 ** np.arange(0, 36)]), 3)
 
 
 def psf(shape: str, radius: float) -> np.ndarray:
@@ -52,47 +50,46 @@ def psf(shape: str, radius: float) -> np.ndarray:
     return (k / k.sum()).astype(np.float32)
 
 
-def sigma_to_radius(sigma: float, shape: str) -> float:
-    """Radius of ``shape`` whose blur of a typical photo reads ``sigma`` (see :data:`CAL_SIGMA`).
-
-    ``gauss`` (not tabulated): the reading is already a Gaussian width; the photo's own is removed in
-    quadrature."""
-    if shape == "gauss":
-        return float(np.sqrt(max(sigma * sigma - CAL_SIGMA["disk"][0] ** 2, 0.0)))
-    return float(np.interp(sigma, CAL_SIGMA[shape], CAL_RADII))
+def linear_luminance(srgb: np.ndarray) -> np.ndarray:
+    """The blur happened in linear light: its luminance is where the PSF model holds."""
+    lin = srgb_to_linear_np(np.ascontiguousarray(srgb, np.float32))
+    if lin.shape[2] == 1:
+        return lin[..., 0]
+    return lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
-def estimate_radius(gray: np.ndarray, noise_sigma: float, shape: str = "disk") -> tuple[float, int]:
-    """Global radius (px) from the median edge width, and the number of edges it rests on."""
-    info = blur_level(gray, noise_sigma)
-    if not np.isfinite(info["sigma"]):
-        return 0.0, int(info["edges"])
-    return sigma_to_radius(info["sigma"], shape), int(info["edges"])
+def estimate_radius(gray_lin: np.ndarray, shape: str = "auto") -> tuple[float, str, dict]:
+    """Global (radius, shape) from the power-spectrum fit (:func:`app.core.deconv.psf_fit.fit_radius`) of
+    a linear grey photo; ``shape="auto"`` also chooses disk or ring. Returns the fit's readings too."""
+    shapes = AUTO_SHAPES if shape == "auto" else (shape,)
+    fit = fit_radius(gray_lin, shapes)
+    return fit["radius"], fit["shape"], fit
 
 
-def defocus_map(gray: np.ndarray, shape: str = "disk", cell: int = 64) -> np.ndarray:
-    """Per-cell radius (px) from the edges in each cell; cells without edges take their neighbours'.
-
-    Returns an ``(H // cell + 1, W // cell + 1)``-ish grid (the caller resizes it smoothly).
-    """
-    g = np.asarray(gray, np.float64)
-    m, _ = _sobel(g)
-    maxima = (m >= cv2.dilate(m, np.ones((3, 3), np.uint8))) & (m > max(0.02, np.quantile(m, 0.9)))
-    maxima[:4] = maxima[-4:] = False
-    maxima[:, :4] = maxima[:, -4:] = False
-    s = np.full(m.shape, np.nan)
-    s[maxima] = _ratio_sigma(g, m, maxima, 1.0) * 1.2  # the estimators' edge calibration
+def defocus_map(gray_lin: np.ndarray, shape: str = "disk", cell: int = 0) -> np.ndarray:
+    """Per-cell radius (px): the spectrum fit (128-px tiles) on the ``2 * cell`` region centred on each
+    cell; cells without texture (fewer than 8 strong edge pixels: a flat area carries no focus cue) take
+    their neighbours'. ``cell`` 0: 64 px, more on big photos (at most ~24 cells across the short side,
+    which keeps a 12-MP map to a few seconds). Returns a ``(ceil(H / cell), ceil(W / cell))`` grid (the
+    caller resizes it smoothly)."""
+    g = np.asarray(gray_lin, np.float32)
+    cell = cell or max(64, int(round(min(g.shape) / 24)))
+    m, _ = _sobel(srgb_from_linear_grey(g).astype(np.float64))
+    strong = (m >= cv2.dilate(m, np.ones((3, 3), np.uint8))) & (m > max(0.02, np.quantile(m, 0.9)))
     gh, gw = -(-g.shape[0] // cell), -(-g.shape[1] // cell)
+    side = min(2 * cell, *g.shape)
     grid = np.full((gh, gw), np.nan)
     for i in range(gh):
         for j in range(gw):
-            v = s[i * cell:(i + 1) * cell, j * cell:(j + 1) * cell]
-            v = v[np.isfinite(v)]
-            if v.size >= 8:
-                grid[i, j] = sigma_to_radius(float(np.median(v)), shape)
+            if strong[i * cell:(i + 1) * cell, j * cell:(j + 1) * cell].sum() < 8:
+                continue
+            y0 = int(np.clip(i * cell + cell // 2 - side // 2, 0, g.shape[0] - side))
+            x0 = int(np.clip(j * cell + cell // 2 - side // 2, 0, g.shape[1] - side))
+            fit = fit_radius(g[y0:y0 + side, x0:x0 + side], (shape,), MAP_RADII, tile=min(side, 128))
+            grid[i, j] = fit["radius"]
     if np.isnan(grid).all():
-        return np.zeros_like(grid)
-    # fill empty cells by repeated neighbour averaging (flat areas carry no focus cue)
+        return np.zeros_like(grid, dtype=np.float32)
+    # fill empty cells by repeated neighbour averaging
     while np.isnan(grid).any():
         pad = np.pad(grid, 1, constant_values=np.nan)
         nb = np.stack([pad[:-2, 1:-1], pad[2:, 1:-1], pad[1:-1, :-2], pad[1:-1, 2:]])
@@ -101,6 +98,10 @@ def defocus_map(gray: np.ndarray, shape: str = "disk", cell: int = 64) -> np.nda
             fill = np.nanmean(nb, axis=0)
         grid = np.where(np.isnan(grid), fill, grid)
     return cv2.medianBlur(grid.astype(np.float32), 3) if min(grid.shape) >= 3 else grid.astype(np.float32)
+
+
+def srgb_from_linear_grey(g: np.ndarray) -> np.ndarray:
+    return linear_to_srgb_np(np.clip(g, 0.0, 1.0).astype(np.float32))
 
 
 #: Below this radius (px) the photo (or region) counts as in focus and is left alone.
@@ -113,16 +114,15 @@ def reduce_defocus(srgb: np.ndarray, *, shape: str, radius: float, lam: float, u
     radius from :func:`defocus_map`, done as a few deconvolutions at quantised radii blended per pixel.
     Where the radius is under :data:`MIN_RADIUS` the input is kept (the in-focus subject)."""
     from app.core.deconv.nonblind import deconvolve_srgb
-    from app.core.deconv.nonblind import noise_sigma as estimate_sigma
 
-    gray = srgb @ np.array([0.299, 0.587, 0.114], np.float32) if srgb.shape[2] == 3 else srgb[..., 0]
+    gray = linear_luminance(srgb)
     prog = progress or (lambda f: None)
     info: dict = {"shape": shape}
+    if shape == "auto" or (not use_map and radius <= 0):
+        r, shape, fit = estimate_radius(gray, shape)
+        info.update(shape=shape, fit_err=round(fit["err"], 3), fit_err_sharp=round(fit["err_sharp"], 3))
     if not use_map:
-        r = float(radius)
-        if r <= 0:
-            r, edges = estimate_radius(gray, estimate_sigma(srgb), shape)
-            info["edges"] = edges
+        r = float(radius) if radius > 0 else r
         info["radius"] = round(r, 2)
         if r < MIN_RADIUS:
             info["reason"] = f"in focus (radius {r:.2f} px < {MIN_RADIUS})"

@@ -1,5 +1,5 @@
-"""Out-of-focus blur reduction: a parametric PSF (disk, lens-like ring, Gaussian) whose radius is read
-from the photo's edges, globally or as a defocus map, undone by hyper-Laplacian deconvolution.
+"""Out-of-focus blur reduction: a parametric PSF (disk, lens-like ring, Gaussian) whose radius (and shape)
+is fitted to the photo's power spectrum, globally or as a defocus map, undone by hyper-Laplacian deconvolution.
 
 Where the estimated radius is small (in focus) the photo, or that part of it, is left alone; the radius,
 and for the map its range, are recorded in ``meta.extra["defocus"]`` for the GUI card and the CLI.
@@ -14,14 +14,15 @@ from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
 from app.core.ops.base import Op, param
 
-SHAPES = ("disk", "ring", "gauss")
+SHAPES = ("auto", "disk", "ring", "gauss")
 
 
 @dataclass(frozen=True)
 class DefocusParams:
-    VERSION = 1
-    shape: str = param("disk", label="Lens blur shape", choices=SHAPES,
-                       help="disk: ideal aperture; ring: brighter rim (many real lenses); gauss: soft blur")
+    VERSION = 2
+    shape: str = param("auto", label="Lens blur shape", choices=SHAPES,
+                       help="auto: disk or ring, whichever fits the photo's spectrum; disk: ideal aperture; "
+                            "ring: brighter rim (many real lenses); gauss: soft blur")
     radius: float = param(0.0, label="Radius (px)", min=0.0, max=30.0, step=0.1,
                           help="Blur radius; 0 = estimated from the edges")
     varying: bool = param(False, label="Focus varies across the frame",
@@ -34,7 +35,7 @@ class DefocusParams:
 class DefocusOp(Op):
     id = "defocus"
     label = "Defocus (lens blur)"
-    description = "Undoes out-of-focus blur with a disk/ring/Gaussian PSF, radius read from the edges."
+    description = "Undoes out-of-focus blur with a disk/ring/Gaussian PSF fitted to the photo's spectrum."
     Params = DefocusParams
     cost_s_per_mp = 1.2
 
