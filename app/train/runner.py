@@ -105,7 +105,7 @@ class Runner:
         torch.manual_seed(cfg["seed"])  # model init is part of what the seed fixes
         self.model = self.task.build_model(cfg)
         if t["init_from"]:
-            self._init_from(t["init_from"], tuple(t["init_new"]))
+            self._init_from(t["init_from"], tuple(t["init_new"]), grow=bool(t.get("init_grow", False)))
         self.model = self.model.to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -124,8 +124,8 @@ class Runner:
         self.best: dict[str, Any] = {"metric": "psnr", "value": None, "step": None}
         self.sessions: list[dict[str, Any]] = []
 
-    def _init_from(self, model_id: str, new: tuple[str, ...] = ()) -> None:
-        init_weights(self.model, model_id, new)
+    def _init_from(self, model_id: str, new: tuple[str, ...] = (), *, grow: bool = False) -> None:
+        init_weights(self.model, model_id, new, grow=grow)
         log.info("initialised from the exported weights of %s", model_id)
 
     # --- state ------------------------------------------------------------------------------------------
@@ -323,13 +323,16 @@ class Runner:
         return status
 
 
-def init_weights(model: torch.nn.Module, model_id: str, new: tuple[str, ...] = ()) -> None:
+def init_weights(model: torch.nn.Module, model_id: str, new: tuple[str, ...] = (), *, grow: bool = False) -> None:
     """Load ``init_from``'s weights into ``model`` (a fresh task model) or raise ``ValueError`` naming the misfit.
 
     ``model_id``: an exported model id (registry-verified) or a ``.safetensors`` path (relative to the repo
     root). Parameters under a ``new`` prefix may be missing from the weights or have another shape there (a
     module the config adds or resizes, e.g. deblurgan's full-resolution skip at 32 channels from a 16-channel
     export): they keep their fresh init. Anything else that does not fit is an error, as before.
+    ``grow`` (config ``train.init_grow``, not in the defaults so older configs keep their hash): the model is a
+    wider/deeper one of the same family and starts computing exactly what the weights did
+    (:mod:`app.train.grow`); ``new`` then names the new modules' tensors to zero.
     """
     if model_id.endswith(".safetensors"):
         # A compact resume point committed with the code (e.g. float16 weights of an unfinished run that
@@ -343,6 +346,11 @@ def init_weights(model: torch.nn.Module, model_id: str, new: tuple[str, ...] = (
 
         state = load_model(model_id, "cpu", backend="torch").module.state_dict()
     own = model.state_dict()
+    if grow:  # a wider/deeper model of the same family: old weights in the leading corner, same function
+        from app.train.grow import grow_state
+
+        model.load_state_dict(grow_state(own, state, zero=new))
+        return
     # A resized new module starts fresh as a whole (not half trained tensors that happen to keep their shape).
     resized = tuple(p for p in new if any(k.startswith(p) and k in own and own[k].shape != v.shape
                                           for k, v in state.items()))

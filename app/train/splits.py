@@ -95,6 +95,17 @@ class Splits:
         wanted = self.scenes(source, split)
         return [it for it in list_items(source) if it.scene in wanted]
 
+    def items_holdout(self, source: str, split: str, fraction: float) -> list[Item]:
+        """Like :meth:`items` for ``split`` = ``train`` / ``val``, plus ``train-fit`` / ``train-holdout``: the
+        training scenes without / with a held-out ``fraction`` (hash order again, salted differently), so a
+        run can watch its progress on training photos it never fits, and leave the validation split for the
+        one evaluation at the end."""
+        if split not in ("train-fit", "train-holdout"):
+            return self.items(source, split)
+        scenes = sorted(self.scenes(source, "train"), key=lambda s: _order_key("holdout/" + source, s))
+        held = frozenset(scenes[: max(1, round(fraction * len(scenes)))])
+        return [it for it in self.items(source, "train") if (it.scene in held) == (split == "train-holdout")]
+
     def gopro_frames(self, split: str) -> list[Path]:
         """GoPro frame paths of ``split`` in temporal order."""
         entry = self.data["sources"]["gopro"]

@@ -32,7 +32,8 @@ def test_the_config_model_takes_its_init_weights(name, source):
     cfg = load_config(name)
     torch.manual_seed(0)
     model = get_task(cfg["task"]).build_model(cfg)
-    init_weights(model, source, tuple(cfg["train"]["init_new"]))  # raises ValueError naming the misfit
+    # raises ValueError naming the misfit
+    init_weights(model, source, tuple(cfg["train"]["init_new"]), grow=bool(cfg["train"].get("init_grow")))
     if source.endswith(".safetensors"):
         return
     from app.core.models.registry import load_model

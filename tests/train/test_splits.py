@@ -78,3 +78,18 @@ def test_clean_series_and_stereo_pairs_stay_together():
     assert scenes["skimage/motorcycle_left"] == scenes["skimage/motorcycle_right"]
     live1 = {it.key: it.scene for it in list_items("live1")}
     assert len({live1[f"sailing{i}"] for i in range(1, 5)}) == 1
+
+
+@pytest.mark.parametrize("source", ["sunhays80", "urban100"])
+def test_a_training_holdout_is_disjoint_stable_and_never_validation(source):
+    """``val.holdout`` (issue 26): a run watches training scenes it does not fit, not the validation split."""
+    splits = load_splits()
+    fit = splits.items_holdout(source, "train-fit", 0.05)
+    held = splits.items_holdout(source, "train-holdout", 0.05)
+    if not fit and not held:
+        pytest.skip(f"{source} is not on this machine")
+    assert held and not {it.scene for it in fit} & {it.scene for it in held}
+    assert {it.key for it in fit} | {it.key for it in held} == {it.key for it in splits.items(source, "train")}
+    assert not {it.scene for it in held} & splits.scenes(source, "val")
+    assert [it.key for it in held] == [it.key for it in splits.items_holdout(source, "train-holdout", 0.05)]
+    assert splits.items_holdout(source, "val", 0.05) == splits.items(source, "val")

@@ -110,6 +110,10 @@ def build_mixture(cfg: Mapping[str, Any], splits: Splits, split: str, *, degrade
         keep_info: degradation info keys to return.
     """
     data, train = cfg["data"], split == "train"
+    # val.holdout > 0: validate on that share of the *training* scenes (held out of the fit) instead of the
+    # validation split, which then stays unseen until the final bench (clean sources only).
+    holdout = float(cfg["val"].get("holdout", 0.0))
+    clean_split = ("train-fit" if train else "train-holdout") if holdout else split
     patch = data["patch"] if train else cfg["val"]["patch"]
     length = data["epoch_length"] if train else cfg["val"]["count"]
     parts: list[PatchDataset] = []
@@ -125,8 +129,9 @@ def build_mixture(cfg: Mapping[str, Any], splits: Splits, split: str, *, degrade
         if name == "wallpapers" and ensure_wallpapers(fetch=train and data["fetch_wallpapers"]) is None:
             continue
         if kind == "clean":
-            ds: PatchDataset = CleanPatches(splits.items(name, split), degrade=degrade, keep_info=keep_info,
-                                            max_side=spec.pop("max_side", data["clean_max_side"]), **common)
+            ds: PatchDataset = CleanPatches(splits.items_holdout(name, clean_split, holdout), degrade=degrade,
+                                            keep_info=keep_info, max_side=spec.pop("max_side", data["clean_max_side"]),
+                                            **common)
         elif kind == "noise_pairs":
             ds = PairPatches(splits.items(name, split), **common)
         elif kind == "lowlight_sequences":
