@@ -19,6 +19,7 @@ q20-40, >= spp + 0.5 dB, and >= 40 dB against the input at q95.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -54,16 +55,17 @@ def _net(checkpoint: str | None):
         import torch
 
         from app.core.models.registry import LoadedModel
-        from app.core.nets.dejpeg import DeJpegNet
+        from app.core.nets.dejpeg import DeJpegNet, config_of
 
-        d = get_descriptor(MODEL_ID)
-        module = DeJpegNet(**d.config)
         if checkpoint.endswith(".safetensors"):  # a committed resume point (float16 weights)
             from safetensors.torch import load_file
 
             state = {k: v.float() for k, v in load_file(checkpoint).items()}
         else:
             state = torch.load(checkpoint, map_location="cpu", weights_only=False)["model"]
+        # the checkpoint's own width and depth (a dejpeg_wide run), not necessarily the catalog's
+        d = dataclasses.replace(get_descriptor(MODEL_ID), config=config_of(state))
+        module = DeJpegNet(**d.config)
         module.load_state_dict(state)
         model = LoadedModel(d, module.eval(), torch.device("cpu"), "checkpoint", torch.float32, Path("."))
     return lambda x, q: dejpeg_array(model, x, q, 1.0, RunContext(device="cpu"))

@@ -56,3 +56,11 @@ def test_the_net_is_tied_to_the_8x8_grid():
     inner = (..., slice(16, 48), slice(24, 40))  # far from the borders the 1-block receptive field sees
     assert torch.allclose(by8[..., 16:48, 16:32], y[inner], atol=1e-5)
     assert not torch.allclose(by4[..., 16:48, 20:36], y[inner], atol=1e-3)
+
+
+@pytest.mark.parametrize("kwargs", [{"channels": 96, "depth": 3, "fine": 16}, {"channels": 40, "depth": 5, "fine": 0}])
+def test_config_of_reads_the_architecture_back_from_the_weights(kwargs):
+    """bench/dejpeg.py --checkpoint builds a wider run's net (dejpeg_wide) from its state dict."""
+    from app.core.nets.dejpeg import config_of
+
+    assert config_of(DeJpegNet(**kwargs).state_dict()) == kwargs

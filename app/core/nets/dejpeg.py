@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["DeJpegNet", "build"]
+__all__ = ["DeJpegNet", "build", "config_of"]
 
 #: JPEG's block edge; the body's pixel-unshuffle factor.
 BLOCK = 8
@@ -87,6 +87,13 @@ class DeJpegNet(nn.Module):
         if self.fine:
             t = self.refine(torch.cat([torch.relu(t), centred], dim=1))
         return rgb + t
+
+
+def config_of(state: dict[str, Any]) -> dict[str, int]:
+    """The :class:`DeJpegNet` keyword arguments a state dict was saved from (checkpoints of wider runs)."""
+    depth = len({k.split(".")[1] for k in state if k.startswith("body.")})
+    fine = int(state["refine.0.weight"].shape[0]) if "refine.0.weight" in state else 0
+    return {"channels": int(state["head.weight"].shape[0]), "depth": depth, "fine": fine}
 
 
 def build(**config: Any) -> DeJpegNet:
