@@ -15,12 +15,15 @@ Both are plain functions of a ``RunContext`` (no widgets) calling :mod:`app.core
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import workflow
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image, Metadata
+from app.core.metrics.analysis import Analysis
+from app.core.pipeline import Step
 from app.core.workflow.preview import downscale
 from app.gui.imaging import Pyramid, pyramid_from_image
 
@@ -66,6 +69,8 @@ class Document:
     quick: QuickLoad | None = None
     full: FullLoad | None = None
     meta: Metadata = field(default_factory=Metadata)
+    #: the whole photo's analysis at full size (Auto's and ``analyze``'s), measured once for the quality panel
+    analysis: Analysis | None = None
 
     @property
     def name(self) -> str:
@@ -87,11 +92,17 @@ class Document:
             return self.full.developed.width, self.full.developed.height
         return None
 
-    def preview_source(self) -> tuple[Image, str] | None:
-        """The image interactive renders start from, and its cache key."""
+    def preview_source(self, steps: Sequence[Step] = ()) -> tuple[Image, str] | None:
+        """The image interactive renders of ``steps`` start from, and its cache key.
+
+        A RAW's reduced mosaic only when the recipe starts with a RAW-domain op; otherwise the scaled-down
+        development, as the export starts from the full one (with no op: exactly the Before side).
+        """
         if self.full is not None:
-            img = self.full.render_source
-            return img, f"{self.key}|preview|{img.width}x{img.height}"
+            f = self.full
+            on_mosaic = f.render_source is f.preview or workflow.starts_on_mosaic(f.render_source, steps)
+            img, tag = (f.render_source, "preview") if on_mosaic else (f.preview, "developed")
+            return img, f"{self.key}|{tag}|{img.width}x{img.height}"
         if self.quick is not None:
             img = self.quick.image
             return img, f"{self.key}|quick|{img.width}x{img.height}"

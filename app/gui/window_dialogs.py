@@ -10,10 +10,13 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import __version__
+from app.core import workflow
+from app.core.context import RunContext
 from app.core.image import ColorSpace
 from app.core.pipeline import Recipe
 from app.core.workflow import AutoRecipe, ExportOptions, auto_recipe, export_file, export_image
-from app.core.workflow.quality import quality_report
+from app.core.workflow.auto import plan_auto
+from app.core.workflow.quality import QualityReport, quality_report
 from app.gui.actions import SHORTCUTS
 from app.gui.batch_dialog import BatchDialog
 from app.gui.export_dialog import ExportDialog
@@ -121,15 +124,22 @@ class WindowDialogsMixin:
     def measure_quality(self: MainWindow) -> Job | None:
         if self.doc is None or self.last_render is None:
             return None
-        before, after, ref = self.last_render.request.source, self.last_render.image, self.reference
-        if before.space is not ColorSpace.SRGB and self.doc.full is not None:
-            before = self.doc.full.preview  # a RAW renders from its mosaic; "before" is its development
-        scale = 1.0 / self.last_render.request.ref_scale
-        # numpy only (no torch): on the I/O thread, so it never delays an interactive render.
-        job = self.io_worker.submit(lambda ctx: quality_report(before, after, ref, ctx, blur_scale=scale),
-                                    name="Measuring quality", group="quality", priority=-1)
+        doc, request = self.doc, self.last_render.request
+        before, after, ref = request.source, self.last_render.image, self.reference
+        photo = doc.full.source if doc.full is not None else None
+
+        def measure(ctx: RunContext) -> QualityReport:
+            # Before is the same rendering as After without the recipe (a RAW op's reduced mosaic
+            # developed as the preview develops it), so the columns differ only by the ops.
+            b = before if before.space is ColorSpace.SRGB else workflow.render(before, [], ctx.sub(0, 0.2))
+            # The verdict on the photo is Auto's and `analyze`'s: the whole photo at full size, once per photo.
+            if photo is not None and doc.analysis is None:
+                doc.analysis = plan_auto(photo).analysis
+            return quality_report(b, after, ref, ctx, whole=doc.analysis)
+
+        # On the I/O thread (numpy and LibRaw, no network), so it never delays an interactive render.
+        job = self.io_worker.submit(measure, name="Measuring quality", group="quality", priority=-1)
         self.quality_panel.set_busy()
-        doc = self.doc
         # A report that lands after another photo was opened is dropped (the panel was cleared for it).
         job.resulted.connect(lambda r: self.quality_panel.show_report(r) if doc is self.doc else None)
         job.failed.connect(lambda msg: self.quality_panel.set_busy(msg) if doc is self.doc else None)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF
 
-from app.core.workflow import detail_source
+from app.core.workflow import detail_source, starts_on_mosaic
 from app.gui.imaging import Pyramid
 from app.gui.render_scheduler import RenderRequest, RenderResult
 from app.gui.workers import Job
@@ -28,7 +28,8 @@ class WindowRenderMixin:
     """Rendering behaviour of the main window (``self`` is the window)."""
 
     def _preview_request(self: MainWindow) -> RenderRequest | None:
-        if self.doc is None or (src := self.doc.preview_source()) is None:
+        steps = tuple(self.model.active_steps())
+        if self.doc is None or (src := self.doc.preview_source(steps)) is None:
             return None
         image, key = src
         full = self.doc.full_size
@@ -36,7 +37,7 @@ class WindowRenderMixin:
         # the developed preview, so place it by that.
         shown = self.doc.full.preview if self.doc.full is not None else image
         scale = shown.width / full[0] if full else 1.0
-        return RenderRequest(image, key, tuple(self.model.active_steps()), ref_scale=scale)
+        return RenderRequest(image, key, steps, ref_scale=scale)
 
     def _detail_request(self: MainWindow) -> RenderRequest | None:
         doc = self.doc
@@ -51,10 +52,13 @@ class WindowRenderMixin:
         x0, y0, x1, y1 = int(r.left()), int(r.top()), int(r.right() + 0.999), int(r.bottom() + 0.999)
         if x1 - x0 < 8 or y1 - y0 < 8:
             return None
-        # Full resolution only for the region on screen; a RAW's is a crop of the mosaic (same RAW ops).
-        crop, origin = detail_source(doc.full.source, (x0, y0, x1, y1))
-        key = f"{doc.key}|crop|{x0},{y0},{x1},{y1}"
-        return RenderRequest(crop, key, tuple(self.model.active_steps()), ref_scale=1.0, origin=origin)
+        # Full resolution only for the region on screen; a RAW's is a crop of the mosaic when the recipe
+        # starts with a RAW op, else of its development (what the export starts from).
+        steps = tuple(self.model.active_steps())
+        on_mosaic = starts_on_mosaic(doc.full.source, steps)
+        crop, origin = detail_source(doc.full.source if on_mosaic else doc.full.developed, (x0, y0, x1, y1))
+        key = f"{doc.key}|crop|{x0},{y0},{x1},{y1}|{'mosaic' if on_mosaic else 'developed'}"
+        return RenderRequest(crop, key, steps, ref_scale=1.0, origin=origin)
 
     def render_preview(self: MainWindow) -> None:
         self.previews.render_now()
@@ -78,7 +82,7 @@ class WindowRenderMixin:
         self.previews.request()
 
     def _preview_rendered(self: MainWindow, result: RenderResult) -> None:
-        src = self.doc.preview_source() if self.doc is not None else None
+        src = self.doc.preview_source(result.request.steps) if self.doc is not None else None
         if src is None or src[1] != result.request.key:
             return  # a render of a photo (or resolution) no longer shown
         self.last_render = result

@@ -101,5 +101,5 @@ def open_and_wait(qtbot: object, win: object, path: Path, timeout: int = 30000) 
     with qtbot.waitSignal(win.photo_loaded, timeout=timeout):  # type: ignore[attr-defined]
         win.open_photo(path)  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: win.last_render is not None  # type: ignore[attr-defined]
-                    and win.last_render.request.key == win.doc.preview_source()[1],  # type: ignore[attr-defined]
+                    and win.last_render.request.key == win.doc.preview_source(win.model.active_steps())[1],  # type: ignore[attr-defined]
                     timeout=timeout)

@@ -82,8 +82,9 @@ def test_failed_open_keeps_the_current_photo_and_its_edits(qtbot, window, two_ph
     assert "dark.png" in window.windowTitle()
     assert _ev(window) == (True, 0.6)
     assert window.message_bar.isVisible() and "broken.jpg" in window.message_bar.text
+    steps = window.model.active_steps()
     qtbot.waitUntil(lambda: window.last_render is not None
-                    and window.last_render.request.key == window.doc.preview_source()[1], timeout=20000)
+                    and window.last_render.request.key == window.doc.preview_source(steps)[1], timeout=20000)
 
 
 def test_data_folder_mode_never_writes_beside_the_photo(qtbot, window, two_photos, monkeypatch):

@@ -21,7 +21,7 @@ from app.core.workflow.export import (
     unique_path,
 )
 from app.core.workflow.files import SUPPORTED_EXTENSIONS, is_photo, open_photo, open_quick, photos_in
-from app.core.workflow.preview import detail_source, fit_development, preview_source
+from app.core.workflow.preview import detail_source, fit_development, preview_source, starts_on_mosaic
 from app.core.workflow.render import developed, render, render_full
 
 __all__ = [
@@ -29,5 +29,5 @@ __all__ = [
     "detail_source", "developed", "dng_kind_for", "expand_auto", "export_file", "export_image",
     "fit_development", "is_photo",
     "open_photo", "open_quick", "output_path", "photos_in", "preview_source", "render", "render_full",
-    "unique_path",
+    "starts_on_mosaic", "unique_path",
 ]

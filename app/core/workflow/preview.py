@@ -163,9 +163,28 @@ def detail_source(image: Image, rect: tuple[int, int, int, int]) -> tuple[Image,
     return crop, origin
 
 
+def starts_on_mosaic(image: Image, steps) -> bool:
+    """Whether ``steps`` run their first op on ``image``'s mosaic (a RAW, and a RAW-domain op first).
+
+    Only then does a preview need the reduced mosaic (:func:`preview_source`) or a 1:1 detail a crop of
+    the mosaic: any other recipe starts, in the export, from the RAW's full-size development, so the
+    preview starts from that development scaled down (and a detail from a crop of it). With no op, the
+    preview then *is* the development the Before side shows; the reduced mosaic's own development is
+    smoother (on the Canon 30D CR2 at 1200 px: noise 0.59 vs 1.76/255, NIQE 5.3 vs 3.7, issue 20).
+    """
+    if image.space is not ColorSpace.BAYER:
+        return False
+    first = next((s for s in steps if getattr(s, "enabled", True)), None)
+    if first is None or first.op_id == "develop":
+        return False
+    from app.core.ops.registry import get_op
+
+    return ColorSpace.BAYER in get_op(first.op_id).accepts
+
+
 def binning(image: Image) -> float:
     """How many sensor samples each sample of this (reduced) mosaic averages (1 for full resolution)."""
     return float(image.raw.extra.get("binning", 1.0)) if image.raw is not None else 1.0
 
 
-__all__ = ["binning", "detail_source", "fit_development", "preview_source", "sensor_rect"]
+__all__ = ["binning", "detail_source", "fit_development", "preview_source", "sensor_rect", "starts_on_mosaic"]

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from app.core.context import Cancelled, RunContext
 from app.core.image import Image
+
+if TYPE_CHECKING:
+    from app.core.metrics.analysis import Analysis
 
 #: metrics run on at most this many pixels (NIQE on a 2-MP preview takes seconds).
 MAX_METRIC_PIXELS = 600_000
@@ -42,47 +45,60 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _analysis_rows(before: np.ndarray, after: np.ndarray, blur_scale: float, notes: list[str],
+def _analysis_rows(before: np.ndarray, after: np.ndarray, blur_label: str, notes: list[str], findings: bool,
                    ctx: RunContext) -> list[tuple[str, str, str]]:
-    """Rows from the core's photo analysis (noise, blur, exposure, JPEG blocking)."""
+    """Rows from the core's photo analysis (noise, blur, exposure, JPEG blocking) of the pixels as given."""
     from app.core.metrics.analysis import analyze_array as analyze
 
-    a = analyze(before, blur_scale=blur_scale)
+    a = analyze(before)
     ctx.check_cancelled()
-    b = analyze(after, blur_scale=blur_scale)
+    b = analyze(after)
     rows = [
         ("Noise σ (/255)", _fmt(a.noise.sigma255), _fmt(b.noise.sigma255)),
-        ("Blur: edge σ (px, full size)", _fmt(a.blur.sigma), _fmt(b.blur.sigma)),
+        (blur_label, _fmt(a.blur.sigma), _fmt(b.blur.sigma)),
         ("Mean luma (/255)", _fmt(a.exposure.mean_luma), _fmt(b.exposure.mean_luma)),
         ("EV to mid-grey", f"{a.exposure.ev_to_mid + 0.0:+.1f}", f"{b.exposure.ev_to_mid + 0.0:+.1f}"),
         ("Clipped dark / bright %", f"{a.exposure.clipped_dark:.1%} / {a.exposure.clipped_bright:.1%}",
          f"{b.exposure.clipped_dark:.1%} / {b.exposure.clipped_bright:.1%}"),
         ("JPEG blockiness", _fmt(a.jpeg.blockiness), _fmt(b.jpeg.blockiness)),
     ]
-    notes.append("Before: " + ("; ".join(a.findings()) or "looks clean and well exposed") + ".")
-    notes.append("After: " + ("; ".join(b.findings()) or "looks clean and well exposed") + ".")
+    if findings:
+        notes.append("Before: " + ("; ".join(a.findings()) or "looks clean and well exposed") + ".")
+        notes.append("After: " + ("; ".join(b.findings()) or "looks clean and well exposed") + ".")
     return rows
 
 
 def quality_report(before: Image, after: Image, reference: Image | None, ctx: RunContext,
-                   *, blur_scale: float = 1.0) -> QualityReport:
+                   *, whole: Analysis | None = None) -> QualityReport:
     """Analysis and no-reference scores of before/after; PSNR/SSIM against ``reference`` if given.
 
     Args:
-        blur_scale: full-resolution pixels per pixel of ``before`` (blur is reported at full size).
+        before, after: the same rendering without and with the recipe, at the same size (the preview).
+        whole: the analysis of the whole photo at full size, i.e. ``plan_auto(photo).analysis`` (what
+            Auto and ``photorestore analyze`` see): its findings are the report's verdict on the photo.
+            When ``before`` is smaller than the photo, Before/After are compared figure by figure only:
+            findings on a scaled-down copy would disagree with the whole photo's (a sharp photo's edges
+            read ~0.8 px wide at any scale, so scaled back up they read as blur: the sharp f/22 CR2 was
+            "blurred, 2.4 px" at 0.34 scale; noise reads lower), so none are drawn from it.
     """
     rep = QualityReport()
     b, a = _small(before.data), _small(after.data)
     if a.shape != b.shape:
         a = cv2.resize(a, (b.shape[1], b.shape[0]), interpolation=cv2.INTER_AREA).reshape(b.shape)
     b, a = np.clip(b, 0, 1), np.clip(a, 0, 1)
-    # The analysis sees the pixels as given (it crops big images itself): on a downscaled copy a sharp
-    # photo's edges read ~0.7 px wide, times the scale = a false "blurred, 3 px" (issue 20).
     fb, fa = before.data, after.data
     if fa.shape != fb.shape:
-        fb, fa, blur_scale = b, a, blur_scale * before.width / b.shape[1]
+        fb, fa = b, a
+    full_size = whole is None or whole.width <= fb.shape[1]
+    blur_label = "Blur: edge σ (px)" if full_size else f"Blur: edge σ (px at {fb.shape[1]} px wide)"
+    if whole is not None:
+        rep.notes.append("Whole photo (as Auto and photorestore analyze see it): "
+                         + ("; ".join(whole.findings()) or "looks clean and well exposed") + ".")
+    if not full_size:
+        rep.notes.append(f"Before/After figures are measured on a {fb.shape[1]}-px copy (blur and noise "
+                         "read lower there than at full size).")
     try:
-        rep.rows += _analysis_rows(np.clip(fb, 0, 1), np.clip(fa, 0, 1), blur_scale, rep.notes, ctx)
+        rep.rows += _analysis_rows(np.clip(fb, 0, 1), np.clip(fa, 0, 1), blur_label, rep.notes, full_size, ctx)
     except Cancelled:
         raise
     except Exception as exc:  # noqa: BLE001 - one metric failing must not hide the others
