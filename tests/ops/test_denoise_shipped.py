@@ -81,3 +81,25 @@ def test_shipped_srgb_denoiser_reduces_real_polyu_noise():
     assert float(np.mean(gains)) > 0.5, gains
     assert sum(g > 0 for g in gains) >= 0.8 * len(gains), gains
     assert min(gains) > -0.5, gains
+
+
+def test_srgb_route_reads_the_noise_it_removes_and_what_luminance_leaves():
+    _shipped("srgb")
+    from app.train.degrade import RawNoise
+    from app.train.phone_isp import PhoneNoise
+
+    photos = _val_photos(2)
+    for k, clean in enumerate(photos):
+        for deg, processed in ((RawNoise(noise_model="sidd"), False), (PhoneNoise(), True)):
+            noisy, _, _ = deg(clean, np.random.default_rng(10 + k))
+            img = Image(np.clip(noisy, 0, 1).astype(np.float32))
+            full = get_op("denoise").run(img, DenoiseParams(mode="srgb"), RunContext(device="cpu"))
+            info = full.meta.extra["denoise"]
+            # colour speckle of a plain development vs a phone ISP's colour-reduced grain (train split:
+            # 0/16 and 16/16 read as processed, bench/denoise_level.py)
+            assert info["noise"]["processed"] is processed, (type(deg).__name__, info["noise"])
+            assert info["noise"]["luma255"] > 0.5 and info["grain_left255"] == 0.0
+            half = get_op("denoise").run(img, DenoiseParams(mode="srgb", strength=0.5), RunContext(device="cpu"))
+            hinfo = half.meta.extra["denoise"]
+            assert hinfo["noise"] == info["noise"]  # the reading is the network's, before the sliders
+            assert hinfo["grain_left255"] == pytest.approx(0.5 * info["noise"]["luma255"])

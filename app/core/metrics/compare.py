@@ -127,7 +127,8 @@ def analyze(x: Any, planner: Callable[..., Any] | None = None) -> dict[str, Any]
             :func:`~app.core.metrics.auto.auto_plan` with every op counted as available.
 
     Returns:
-        ``{"file", "analysis": Analysis.to_dict(), "niqe", "recipe": [{"op", "params", "reason"}],
+        ``{"file", "analysis": Analysis.to_dict(), "niqe", "prior", "denoiser_noise" (the sRGB denoiser's
+        noise reading, :mod:`app.core.metrics.noise_reading`), "recipe": [{"op", "params", "reason"}],
         "metadata": {label: text}}``; JPEG files also get ``analysis.jpeg.quality`` from their tables.
     """
     from app.core.metrics.auto import auto_plan
@@ -138,10 +139,11 @@ def analyze(x: Any, planner: Callable[..., Any] | None = None) -> dict[str, Any]
     a, steps = plan.analysis, plan.steps
     meta = getattr(img, "meta", None)
     srgb = to_srgb_array(img)  # a RAW is developed for NIQE and the prior, as auto_plan did
+    from app.core.metrics.noise_reading import srgb_noise_reading
     from app.core.metrics.prior import degradation_probabilities
 
     return {"file": path, "analysis": a.to_dict(), "niqe": _niqe_or_none(srgb),
-            "prior": degradation_probabilities(srgb),
+            "prior": degradation_probabilities(srgb), "denoiser_noise": srgb_noise_reading(srgb),
             "recipe": [{"op": s.op_id, "params": s.params, "reason": s.reason} for s in steps],
             "metadata": meta.summary() if meta is not None and hasattr(meta, "summary") else {}}
 
@@ -156,6 +158,10 @@ def format_analyze(report: dict[str, Any]) -> str:
     niqe = report.get("niqe")
     lines.append(f"NIQE          {niqe:.2f} (lower = more natural; our model)" if niqe is not None
                  else "NIQE          n/a")
+    if "denoiser_noise" in report:
+        from app.core.metrics.noise_reading import format_reading
+
+        lines.append(format_reading(report["denoiser_noise"]))
     if "prior" in report:
         from app.core.metrics.prior import format_probabilities
 

@@ -26,8 +26,9 @@ import numpy as np
 
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image
+from app.core.measure.denoise_level import measure_change
 from app.core.ops.base import Op, model_status, param
-from app.core.ops.denoise_blend import blend_luma_chroma
+from app.core.ops.denoise_blend import blend_luma_chroma, strength_gain
 from app.core.ops.denoise_guard import guard
 from app.core.ops.denoise_noise import NOISE_SOURCES, RawNoise, resolve_raw_noise
 from app.core.ops.denoise_raw_guard import guard_raw
@@ -35,6 +36,9 @@ from app.core.ops.refine import HELP, REFINERS, refine_tensor
 
 if TYPE_CHECKING:
     import torch  # annotations only: torch is imported where a net runs (fast app start-up)
+
+#: the sRGB route reads the noise level (app/core/measure/denoise_level.py) on a central window this big
+LEVEL_WINDOW = 2048
 
 #: (route, model size) -> model id in app/core/models/catalog.py.
 MODEL_IDS = {
@@ -54,7 +58,9 @@ class DenoiseParams:
                       help="auto: RAW files on the mosaic before development, other images in sRGB")
     strength: float = param(1.0, label="Luminance", min=0.0, max=1.5, step=0.05,
                             help="How much grain (brightness noise) to remove: 0 = none, 1 = what the network "
-                                 "removes, above 1 a little more. Applies to the grey part of the change")
+                                 "removes (the grain level 'analyze' reports for the denoiser), in between about "
+                                 "(1 - value) of that grain stays; above 1 a little more. Applies to the grey part "
+                                 "of the change")
     color_strength: float = param(1.0, label="Colour", min=0.0, max=1.5, step=0.05,
                                   help="How much colour noise (coloured blotches) to remove, independently of "
                                        "the grain: 0 keeps the photo's colour noise, 1 = what the network removes")
@@ -80,6 +86,19 @@ class DenoiseParams:
                                 "not where it would remove texture (a clean photo is left almost as it is; on a "
                                 "RAW file a fine grain is left in place). Luminance / Colour / Detail then blend "
                                 "that result")
+
+
+def _noise_reading(noisy: np.ndarray, denoised: np.ndarray, strength: float) -> dict:
+    """``{"noise": NoiseLevel.to_dict(), "grain_left255": ...}``, read on a central window of at most
+    ``LEVEL_WINDOW`` px (bounded cost on big photos); empty when the photo is too small to read.
+    ``grain_left255``: the grain *Luminance* ``strength`` leaves in flat areas (the blend is linear)."""
+    h, w = noisy.shape[:2]
+    y0, x0 = max(0, (h - LEVEL_WINDOW) // 2), max(0, (w - LEVEL_WINDOW) // 2)
+    win = np.s_[y0:y0 + LEVEL_WINDOW, x0:x0 + LEVEL_WINDOW]
+    level = measure_change(noisy[win], denoised[win])
+    if level is None:
+        return {}
+    return {"noise": level.to_dict(), "grain_left255": level.left255(strength_gain(strength))}
 
 
 def blend(noisy: torch.Tensor, denoised: torch.Tensor, strength: float) -> torch.Tensor:
@@ -196,8 +215,11 @@ class DenoiseOp(Op):
             den = refine_tensor("denoise", x, den, ctx.sub(0.45, 0.98))
         else:
             den = model.run_tensor(x, ctx.sub(0.0, 0.98))
+        den_np = den[0].permute(1, 2, 0).numpy()
+        # the network's own change, before the guard and the sliders (what Luminance 1 removes)
+        level = _noise_reading(image.data[..., :3], den_np, params.strength)
         if params.adaptive:  # before the sliders' blend: they scale what the noise-aware rule kept
-            guarded = guard(image.data[..., :3], np.ascontiguousarray(den[0].permute(1, 2, 0).numpy()))
+            guarded = guard(image.data[..., :3], np.ascontiguousarray(den_np))
             den = torch.from_numpy(np.ascontiguousarray(guarded.transpose(2, 0, 1)))[None]
         out = blend_params(x, den, params).clamp_(0.0, 1.0)
         data = np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())
@@ -206,7 +228,7 @@ class DenoiseOp(Op):
                                                     "strength": params.strength,
                                                     "color_strength": params.color_strength,
                                                     "detail": params.detail, "refine": params.refine,
-                                                    "adaptive": params.adaptive})
+                                                    "adaptive": params.adaptive, **level})
 
     def _run_raw(self, image: Image, params: DenoiseParams, model_id: str, ctx: RunContext) -> Image:
         from app.core.models.registry import load_model

@@ -60,4 +60,10 @@ def test_analyze_a_jpeg_file(tmp_path, val_photo):
     assert r["analysis"]["jpeg"]["quality"] == pytest.approx(20, abs=1)
     assert any("JPEG" in f for f in r["analysis"]["findings"])
     text = format_analyze(r)
-    assert "low.jpg" in text and "Auto recipe" in text and "NIQE" in text
+    assert "low.jpg" in text and "Auto recipe" in text and "NIQE" in text and "Denoiser" in text
+    from app.core.models.registry import model_state
+
+    if model_state("cycleisp_srgb_denoise").ok:  # the sRGB denoiser's noise reading (issue 27)
+        assert r["denoiser_noise"]["luma255"] >= 0 and "grain" in text.split("Denoiser")[1]
+    else:
+        assert r["denoiser_noise"] is None and "n/a" in text.split("Denoiser")[1]
