@@ -11,7 +11,8 @@ import pytest
 
 from app.core.context import RunContext
 from app.core.deconv.defocus import estimate_radius, linear_luminance, psf
-from app.core.deconv.kernel import estimate_kernel
+from app.core.deconv.fftops import centre_subpixel, tidy_kernel
+from app.core.deconv.kernel import FINAL_THRESHOLD, estimate_kernel
 from app.core.deconv.nonblind import deconvolve_srgb
 from app.core.deconv.shake import blur_reading, judge, kernel_agreement, luminance
 from app.core.deconv.trust import kernel_readings, result_readings
@@ -68,6 +69,19 @@ def test_kernel_estimation_recovers_a_known_kernel():
     assert 0.7 < est.spread / 2.6 < 1.4  # a 9-px line has an RMS radius of ~2.6 px
 
 
+def test_final_kernel_drops_a_faint_tail():
+    # a path with a faint streak beside it (what estimates that follow texture look like): the streak goes,
+    # the path stays, and the centre of mass is back on the centre pixel
+    k = line_kernel()
+    k[7, 10:15] += 0.15 * k.max()
+    out = centre_subpixel(tidy_kernel(k / k.sum(), rel_threshold=FINAL_THRESHOLD))
+    assert kernel_agreement(line_kernel(), out) > 0.97
+    assert out[7, 13:].sum() < 0.02
+    cy, cx = np.unravel_index(np.argmax(out), out.shape)
+    yy, xx = np.mgrid[:15, :15]
+    assert abs((out * yy).sum() - 7) < 0.05 and abs((out * xx).sum() - 7) < 0.05
+
+
 def test_deconvolution_gains_with_the_true_kernel():
     clean = shapes_photo(seed=2)
     k = line_kernel(11, 15, 100.0)
@@ -92,7 +106,7 @@ def test_detector_declines_a_kernel_cut_by_its_window_and_a_sharp_photo():
     y = blur(clean, line_kernel(25, 27, 20.0))
     info = run("shake", y, kernel_size=15).meta.extra["shake"]
     assert not info["applied"] and "edge of its 15-px window" in info["reason"]
-    assert info["readings"]["border"] > 1e-4
+    assert info["readings"]["border"] >= 1e-4  # (rounded for display; the verdict used the exact value)
     # a sharp photo past the pre-search gate (forced through the search, not the detector's verdict)
     sharp = shapes_photo(384, seed=6)
     est = estimate_kernel(srgb_to_linear_np(luminance(sharp)), 45, iters=10)

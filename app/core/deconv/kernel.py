@@ -36,6 +36,13 @@ from app.core.deconv.fftops import (
 
 Progress = Callable[[float], None]
 
+#: Final kernel: taps below this share of the peak are dropped (5 % between scales). The estimates' faint
+#: tails (a streak along texture, a smear beside the path) barely change their shape reading but cost dB
+#: and move the centre of mass; on 24 training pairs (linear light, 45 px, 10 iterations, deconvolved at
+#: smoothing 4, no detector) the mean gain went -0.31 dB (5 %) -> +0.35 (10 %) -> +0.92 (20 %) -> +0.95
+#: (25 %, 30 %); 2 % had been worse than 5 %.
+FINAL_THRESHOLD = 0.25
+
 
 @dataclass(frozen=True)
 class KernelEstimate:
@@ -196,7 +203,8 @@ def estimate_kernel(gray: np.ndarray, size: int, *, region: tuple[int, int, int,
             if progress is not None:
                 progress(step / total)
         k = tidy_kernel(k, rel_threshold=0.05)
-    k = centre_subpixel(k)
+    # the final kernel keeps only taps above FINAL_THRESHOLD of its peak: see the constant
+    k = centre_subpixel(tidy_kernel(k, rel_threshold=FINAL_THRESHOLD))
     conf = _confidence(lat, yp, k, mask)
     return KernelEstimate(k, (y0, x0, y1, x1), kernel_spread(k), conf)
 

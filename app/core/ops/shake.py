@@ -35,7 +35,7 @@ def parse_region(text: str, h: int, w: int) -> tuple[int, int, int, int] | None:
 
 @dataclass(frozen=True)
 class ShakeParams:
-    VERSION = 2  # 2: auto kernel >= 45 px, failure detector, smoothing 2 -> 4 (same fields)
+    VERSION = 3  # 2: auto kernel >= 45 px, failure detector, smoothing 2 -> 4; 3: final kernel threshold 25 %
     kernel_size: int = param(0, label="Kernel size (px)", min=0, max=75, step=2,
                              help="Largest blur path to look for; 0 = from the photo's motion estimate")
     region: str = param("", label="Region", help="x0,y0,x1,y1 as fractions (GUI: drag a rectangle); "
