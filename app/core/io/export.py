@@ -11,9 +11,10 @@ Safety rules:
   meanwhile.
 
 Pixels: float sRGB (LINEAR is encoded, BAYER refused) quantised in row chunks straight into the
-encoder's layout; OpenCV encodes JPEG/PNG (metadata spliced in by :mod:`containers`), tifffile writes
-TIFF and pyexiv2 adds its EXIF. EXIF is cleaned on the way (:func:`exif.export_tags`): Orientation 1,
-new pixel dimensions, no thumbnail or MakerNote, Software set.
+encoder's layout; OpenCV encodes JPEG/PNG (metadata spliced in by :mod:`containers`). An uncompressed TIFF
+is written by :mod:`tiff_ifd` with its EXIF IFD in the same pass; a deflated one by tifffile, and pyexiv2
+then adds its EXIF. EXIF is cleaned on the way (:func:`exif.export_tags`): Orientation 1, new pixel
+dimensions, no thumbnail or MakerNote, Software set.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import re
 import secrets
 import stat
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ import tifffile
 from app.core.fsutil import atomic_path
 from app.core.image import ColorSpace, Image
 from app.core.io import exif, icc
+from app.core.io import tiff_ifd as T
 from app.core.io.containers import (
     EXIF_HEADER,
     XMP_HEADER,
@@ -46,6 +49,7 @@ from app.core.io.containers import (
     png_xmp,
 )
 from app.core.io.errors import ExportError, ImageIOError, describe
+from app.core.io.tiff_ifd import Entry
 
 #: format name -> (file suffix, bits per sample)
 EXPORT_FORMATS = {"jpg": (".jpg", 8), "png": (".png", 8), "png16": (".png", 16), "tiff": (".tif", 8),
@@ -166,16 +170,32 @@ def _write_png(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int
         f.write(png[ihdr_end:])
 
 
+#: IFD0 tags of the cleaned EXIF block a TIFF keeps (:data:`exif._KEEP_IMAGE`); the rest is layout.
+_TIFF_IFD0 = {270, 271, 272, 274, 282, 283, 296, 305, 306, 315, 316, 33432}
+#: Classic TIFF offsets are 32-bit: bigger images go through tifffile, which switches to BigTIFF.
+_CLASSIC_TIFF_BYTES = 3 << 30
+
+
 def _write_tiff(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int, compress: bool) -> None:
+    pixels = quantise(image, bits, bgr=False)
+    ifds = T.read_ifds(blocks.exif, exact=True) if blocks.exif else {}
+    ifd0 = {e.tag: e for e in ifds.get(0, []) if e.tag in _TIFF_IFD0}
+    # the photo's resolution when its EXIF has one, else "unknown" (1/1, no unit) as tifffile writes it
+    for default in (Entry(282, T.RATIONAL, ((1, 1),)), Entry(283, T.RATIONAL, ((1, 1),)), Entry(296, T.SHORT, (1,))):
+        ifd0.setdefault(default.tag, default)
+    if not compress and pixels.nbytes < _CLASSIC_TIFF_BYTES:
+        _write_tiff_direct(tmp, pixels, blocks, list(ifd0.values()), ifds)
+        return
     extratags = [(700, 1, len(blocks.xmp), blocks.xmp, True)] if blocks.xmp else []
-    # Uncompressed by default: the pixels go out in one contiguous write. Deflate (level 1, horizontal
-    # predictor) makes a 24-MP 16-bit TIFF ~40 % smaller but took 2.8-5 s of the 2-core CPU to encode, the
-    # second-largest stage of a RAW export (docs/performance.md); ``compress`` asks for it.
+    # Deflate (level 1, horizontal predictor) makes a 24-MP 16-bit TIFF ~40 % smaller but took 2.8-5 s of the
+    # 2-core CPU to encode, the second-largest stage of a RAW export (docs/performance.md): only on request.
     codec = {"compression": "zlib", "compressionargs": {"level": 1}, "predictor": True, "maxworkers": 2} \
         if compress else {}
+    x, y, unit = (T.encode(ifd0[tag])[1] for tag in (282, 283, 296))  # exiv2 leaves a TIFF's own ones alone
     tifffile.imwrite(
-        tmp, quantise(image, bits, bgr=False), photometric="rgb", iccprofile=blocks.icc, metadata=None,
-        software="PhotoRestore", extratags=extratags, **codec,
+        tmp, pixels, photometric="rgb", iccprofile=blocks.icc, metadata=None, software="PhotoRestore",
+        extratags=extratags, resolution=(struct.unpack("<II", x), struct.unpack("<II", y)),
+        resolutionunit=struct.unpack("<H", unit)[0], **codec,
     )  # fmt: skip
     if blocks.exif_tags:
         try:  # in place: exiv2 streams the pixel data, so a 600-MB TIFF is not held in memory
@@ -185,6 +205,22 @@ def _write_tiff(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: in
             with pyexiv2.ImageData(tmp.read_bytes()) as im:
                 im.modify_exif(blocks.exif_tags, encoding="iso-8859-1")
                 tmp.write_bytes(im.get_bytes())
+
+
+def _write_tiff_direct(tmp: Path, pixels: np.ndarray, blocks: _Blocks, ifd0: list[Entry],
+                       ifds: dict[int, list[Entry]]) -> None:
+    """An uncompressed TIFF with its EXIF, GPS and interoperability IFDs in one pass (:mod:`tiff_ifd`).
+
+    Why not tifffile + exiv2 as for deflate: exiv2 adds the EXIF IFD by rewriting the finished file, 0.35-0.8 s
+    for a 24-MP 16-bit export (144 MB), all of it copying (docs/performance.md). The entries are the ones
+    exiv2 made of the cleaned tags (``blocks.exif``), with their TIFF types and exact rationals.
+    """
+    entries = [*ifd0, Entry(262, T.SHORT, (2,)), Entry(34675, T.UNDEFINED, blocks.icc)]  # RGB, the sRGB profile
+    if blocks.xmp:
+        entries.append(Entry(700, T.BYTE, blocks.xmp))
+    subifds = {tag: ifds.get(tag, []) for tag in (T.EXIF_IFD, T.GPS_IFD, T.INTEROP_IFD)}
+    with open(tmp, "wb") as fh:
+        T.write_tiff(fh, pixels, entries, subifds, tile=None)
 
 
 def _write_dng(tmp: Path, image: Image, blocks: _Blocks, quality: int, bits: int, compress: bool) -> None:

@@ -38,6 +38,8 @@ class Entry:
 
 
 def _rational(v: Any, signed: bool) -> tuple[int, int]:
+    if isinstance(v, tuple):  # (numerator, denominator) as read with exact=True: written back unchanged
+        return int(v[0]), int(v[1])
     f = v if isinstance(v, Fraction) else Fraction(float(v)).limit_denominator(1_000_000)
     top = 2**31 - 1 if signed else 2**32 - 1
     while abs(f.numerator) > top or f.denominator > 2**32 - 1:  # keep the value, lose precision
@@ -63,11 +65,14 @@ def encode(entry: Entry) -> tuple[int, bytes]:
     return len(values), struct.pack(f"<{len(values)}{code}", *(int(v) for v in values))
 
 
-def read_ifds(data: bytes, *, follow: bool = True) -> dict[int, list[Entry]]:
-    """Entries of IFD0 and (``follow``) its EXIF / GPS sub-IFDs, keyed 0, EXIF_IFD, GPS_IFD.
+def read_ifds(data: bytes, *, follow: bool = True, exact: bool = False) -> dict[int, list[Entry]]:
+    """Entries of IFD0 and (``follow``) its EXIF / GPS sub-IFDs and the EXIF IFD's interoperability IFD,
+    keyed 0, EXIF_IFD, GPS_IFD, INTEROP_IFD (pointer entries are left out of the sub-IFDs).
 
-    Values are decoded to Python (so big-endian sources re-encode as little-endian). Malformed entries
-    are skipped: metadata is best effort, never a reason to fail an export.
+    Values are decoded to Python (so big-endian sources re-encode as little-endian); rationals become
+    ``Fraction`` (reduced: 62/10 reads 31/5), or with ``exact`` ``(numerator, denominator)`` pairs that
+    write back as they were. Malformed entries are skipped: metadata is best effort, never a reason to
+    fail an export.
     """
     if len(data) < 8 or data[:2] not in (b"II", b"MM"):
         return {}
@@ -96,17 +101,26 @@ def read_ifds(data: bytes, *, follow: bool = True) -> dict[int, list[Entry]]:
                 entries.append(Entry(tag, typ, raw))
                 continue
             vals = struct.unpack(f"{bo}{count * len(code)}{code[0]}", raw)
-            if typ in (RATIONAL, SRATIONAL):
+            if typ in (RATIONAL, SRATIONAL) and exact:
+                vals = tuple(zip(vals[::2], vals[1::2]))
+            elif typ in (RATIONAL, SRATIONAL):
                 vals = tuple(Fraction(a, b) if b else Fraction(0) for a, b in zip(vals[::2], vals[1::2]))
             entries.append(Entry(tag, typ, vals))
         return entries
 
+    def pointer(entries: list[Entry], tag: int) -> int:
+        e = next((x for x in entries if x.tag == tag and x.type in (LONG, 13) and x.value), None)
+        return int(e.value[0]) if e is not None else 0
+
     (first,) = struct.unpack_from(bo + "I", data, 4)
     out[0] = ifd(first)
     if follow:
-        for e in out[0]:
-            if e.tag in (EXIF_IFD, GPS_IFD) and e.type in (LONG, 13) and e.value:
-                out[e.tag] = [x for x in ifd(int(e.value[0])) if x.tag not in _POINTERS]
+        for tag in (EXIF_IFD, GPS_IFD):
+            if at := pointer(out[0], tag):
+                entries = ifd(at)
+                if tag == EXIF_IFD and (interop := pointer(entries, INTEROP_IFD)):
+                    out[INTEROP_IFD] = [x for x in ifd(interop) if x.tag not in _POINTERS]
+                out[tag] = [x for x in entries if x.tag not in _POINTERS]
     return out
 
 
@@ -144,27 +158,31 @@ def _ifd_bytes(entries: Sequence[Entry], at: int, pointers: dict[int, int]) -> b
 def write_tiff(fh: BinaryIO, pixels: np.ndarray, entries: Sequence[Entry],
                subifds: dict[int, Sequence[Entry]], tile: int | None = 256,
                compress: tuple[int, Callable[[np.ndarray], bytes]] | None = None) -> None:  # fmt: skip
-    """Write a classic TIFF: ``pixels`` ``(H, W)`` or ``(H, W, S)`` uint16 in ``tile`` x ``tile`` tiles
-    (``tile=None``: one uncompressed strip, rows in order). ``compress`` = (TIFF compression code, function
-    encoding one padded ``(tile, tile, S)`` tile); None writes tiles uncompressed.
+    """Write a classic TIFF: ``pixels`` ``(H, W)`` or ``(H, W, S)`` uint16 (or uint8) in ``tile`` x ``tile``
+    tiles (``tile=None``: one uncompressed strip, rows in order, written straight from ``pixels``).
+    ``compress`` = (TIFF compression code, function encoding one padded ``(tile, tile, S)`` tile); None
+    writes tiles uncompressed.
 
     ``entries`` is the image IFD without layout tags (size, samples, tiles are added here);
-    ``subifds`` maps a pointer tag (EXIF_IFD, GPS_IFD) to the entries of that IFD; empty ones are left out.
+    ``subifds`` maps a pointer tag (EXIF_IFD, GPS_IFD, INTEROP_IFD) to the entries of that IFD; empty ones
+    are left out, and the interoperability IFD hangs off the EXIF IFD (written only with it).
     """
     px = pixels if pixels.ndim == 3 else pixels[:, :, None]
     h, w, s = px.shape
-    if px.dtype != np.uint16:
-        raise TypeError(f"expected uint16 samples, got {px.dtype}")
+    if px.dtype not in (np.uint8, np.uint16):
+        raise TypeError(f"expected uint16 or uint8 samples, got {px.dtype}")
+    dtype = np.dtype(px.dtype).newbyteorder("<")
     fh.write(b"II*\x00" + struct.pack("<I", 0))  # IFD0 offset patched at the end
     code, fn = compress if compress is not None and tile is not None else (1, None)
-    layout = [Entry(256, LONG, (w,)), Entry(257, LONG, (h,)), Entry(258, SHORT, (16,) * s),
+    layout = [Entry(256, LONG, (w,)), Entry(257, LONG, (h,)), Entry(258, SHORT, (8 * dtype.itemsize,) * s),
               Entry(259, SHORT, (code,)), Entry(277, SHORT, (s,)), Entry(284, SHORT, (1,))]  # fmt: skip
     if tile is None:
-        layout += [Entry(273, LONG, (fh.tell(),)), Entry(278, LONG, (h,)), Entry(279, LONG, (h * w * s * 2,))]
-        fh.write(np.ascontiguousarray(px, "<u2").tobytes())
+        layout += [Entry(273, LONG, (fh.tell(),)), Entry(278, LONG, (h,)),
+                   Entry(279, LONG, (h * w * s * dtype.itemsize,))]  # fmt: skip
+        fh.write(np.ascontiguousarray(px, dtype).data)  # no bytes copy of a 144-MB image
     else:
         offsets, counts = [], []
-        buf = np.zeros((tile, tile, s), "<u2")
+        buf = np.zeros((tile, tile, s), dtype)
         for ty in range(-(-h // tile)):
             for tx in range(-(-w // tile)):
                 part = px[ty * tile : (ty + 1) * tile, tx * tile : (tx + 1) * tile]
@@ -176,9 +194,13 @@ def write_tiff(fh: BinaryIO, pixels: np.ndarray, entries: Sequence[Entry],
                 fh.write(data + b"\x00" * (len(data) & 1))  # tiles start on a word boundary
         layout += [Entry(322, SHORT, (tile,)), Entry(323, SHORT, (tile,)), Entry(324, LONG, tuple(offsets)),
                    Entry(325, LONG, tuple(counts))]  # fmt: skip
-    subs = {tag: list(v) for tag, v in subifds.items() if v}
+    subs = {tag: [e for e in v if e.tag not in _POINTERS] for tag, v in subifds.items() if v}
+    if INTEROP_IFD in subs and EXIF_IFD in subs:
+        subs[EXIF_IFD].append(Entry(INTEROP_IFD, LONG, (0,)))
+    else:
+        subs.pop(INTEROP_IFD, None)
     main = [e for e in entries if e.tag not in {x.tag for x in layout} | set(_POINTERS)] + layout
-    main += [Entry(tag, LONG, (0,)) for tag in subs]
+    main += [Entry(tag, LONG, (0,)) for tag in subs if tag != INTEROP_IFD]
     pos = fh.tell() + (fh.tell() & 1)
     fh.write(b"\x00" * (pos - fh.tell()))
     where, at = {}, pos + _ifd_size(main)
@@ -187,7 +209,7 @@ def write_tiff(fh: BinaryIO, pixels: np.ndarray, entries: Sequence[Entry],
         at += _ifd_size(sub)
     fh.write(_ifd_bytes(main, pos, where))
     for tag, sub in subs.items():
-        fh.write(_ifd_bytes(sub, where[tag], {}))
+        fh.write(_ifd_bytes(sub, where[tag], where))
     fh.seek(4)
     fh.write(struct.pack("<I", pos))
     fh.seek(0, 2)

@@ -130,15 +130,17 @@ def test_failed_write_leaves_nothing(tmp_path: Path, source: Image, monkeypatch:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.jpg", "src"]
 
 
+@pytest.mark.parametrize("compress", [False, True])
 def test_encoder_failure_is_an_export_error(
-    tmp_path: Path, source: Image, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, source: Image, monkeypatch: pytest.MonkeyPatch, compress: bool
 ) -> None:
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export_mod.tifffile, "imwrite", disk_full)
+    # uncompressed: our TIFF writer; deflate: tifffile
+    monkeypatch.setattr(*((export_mod.tifffile, "imwrite") if compress else (export_mod.T, "write_tiff")), disk_full)
     with pytest.raises(ExportError, match=r"^x\.tif: cannot write \(No space left on device\)$"):
-        save_image(source, tmp_path / "x.tif", format="tiff16")
+        save_image(source, tmp_path / "x.tif", format="tiff16", compress=compress)
     assert [p.name for p in tmp_path.iterdir()] == ["src"]
 
 
@@ -210,3 +212,30 @@ def test_quantise_maps_nan_to_black_and_infinities_to_the_range() -> None:
         q = export_mod.quantise(Image(x), bits, bgr=False)
         assert q.tolist() == [[[0, top, 0], [round(0.5 * top + 0.01), top, 0]]]
     assert np.isnan(x[0, 0, 0])  # the input is left as it was
+
+
+def test_uncompressed_tiff_writes_the_same_exif_as_exiv2(tmp_path: Path, source: Image) -> None:
+    """The uncompressed TIFF's EXIF, GPS and interoperability IFDs come from our writer in one pass; the
+    deflated one's from exiv2 rewriting the file: every photo tag reads back the same, rationals exactly
+    (62/10 stays 62/10), and the camera's resolution is kept by both."""
+    from app.core.io import exif
+
+    tags = {**exif.blob_to_tags(source.meta.exif), "Exif.Photo.FNumber": "62/10",
+            "Exif.GPSInfo.GPSLatitudeRef": "N", "Exif.GPSInfo.GPSLatitude": "33/1 7/1 3681/100",
+            "Exif.Iop.InteroperabilityIndex": "R98", "Exif.Image.XResolution": "300/1",
+            "Exif.Image.YResolution": "300/1", "Exif.Image.ResolutionUnit": "2", "Exif.Image.Artist": "Ann \xd6"}
+    source.meta.exif = exif.tags_to_blob(tags)
+    back = {}
+    for compress in (False, True):
+        out = save_image(source, tmp_path / f"e{int(compress)}.tif", format="tiff16", compress=compress)
+        # XMLPacket: exiv2 re-serialises the XMP packet (with padding); our writer keeps its bytes, as JPEG/PNG do
+        layout = {"ExifTag", "GPSTag", "InteroperabilityTag", "RowsPerStrip", "Compression", "Predictor",
+                  "StripByteCounts", "StripOffsets", "XMLPacket"}
+        assert b'tiff:Orientation="1"' in (load_image(out).meta.xmp or b"")
+        back[compress] = {k: v for k, v in read_back(out)[0].items() if k.split(".")[-1] not in layout}
+    assert back[False] == back[True]
+    got = back[False]
+    assert got["Exif.Photo.FNumber"] == "62/10" and got["Exif.GPSInfo.GPSLatitude"] == "33/1 7/1 3681/100"
+    assert got["Exif.Iop.InteroperabilityIndex"] == "R98" and got["Exif.Image.Artist"] == "Ann \xd6"
+    assert (got["Exif.Image.XResolution"], got["Exif.Image.ResolutionUnit"]) == ("300/1", "2")
+    assert got["Exif.Image.Make"] == "Acme" and got["Exif.Image.Orientation"] == "1"
