@@ -52,10 +52,19 @@ def noisy_pair(clean: np.ndarray, shot: float, rng: np.random.Generator) -> tupl
     return np.clip(noisy, 0, 1), np.clip(target, 0, 1)
 
 
+def _candidate(x: np.ndarray, directory: Path) -> np.ndarray:
+    from app.core.models.testing import models_dir_env
+
+    with models_dir_env(directory):
+        return run_op("denoise", {"mode": "srgb"}, x)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--photos", type=int, default=8)
     ap.add_argument("--side", type=int, default=256)
+    ap.add_argument("--candidate", type=Path, default=None, metavar="DIR",
+                    help="also score the op with the models of DIR (a copy of models/ with new weights)")
     args = ap.parse_args(argv)
     photos = [(name, centre_crop(read_srgb(path), args.side)) for name, path in _clean_val()[: args.photos]]
     print(f"# sRGB denoise vs BM3D, realistic synthetic noise, {len(photos)} validation photos, {args.side} px\n")
@@ -70,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             methods = {"noisy input": lambda x: x, "BM3D (estimated sigma)": bm3d_denoise,
                        "BM3D (true sigma)": lambda x, s=sigma: bm3d_denoise(x, s),
                        "denoise op (fast, sRGB)": lambda x: run_op("denoise", {"mode": "srgb"}, x)}
+            if args.candidate is not None:
+                methods["denoise op, candidate weights"] = lambda x: _candidate(x, args.candidate)
             for m, fn in methods.items():
                 t0 = time.perf_counter()
                 y = np.clip(fn(noisy), 0, 1)

@@ -42,19 +42,43 @@ def _niqe(img: np.ndarray) -> float:
         return float("nan")
 
 
+def with_candidate(methods: list[Method], directory: Path) -> list[Method]:
+    """``methods`` plus, after each op row, the same op with the models of ``directory`` (``NAME@candidate``):
+    candidate weights scored on the same pairs, in the same run as the shipped ones and the baselines."""
+    from app.core.models.testing import models_dir_env
+
+    def wrapped(fn):
+        def run(x, pair):
+            with models_dir_env(directory):
+                return fn(x, pair)
+        return run
+
+    out = []
+    for m in methods:
+        out.append(m)
+        if m.kind == "ours" and m.name.startswith("op:") and not m.unavailable:
+            out.append(Method(f"{m.name}@candidate", "ours", wrapped(m.run), f"{m.note}; models of {directory}",
+                              m.crop, m.max_pairs))
+    return out
+
+
 def run_task(task: str, limit: int, wanted: set[str] | None, seed: int, side: int | None = None,
-             all_pairs: bool = False) -> dict:
+             all_pairs: bool = False, candidate: Path | None = None) -> dict:
     """Score every method on ``limit`` validation pairs of ``task``.
 
     ``side``: centre-crop every pair to this edge first, so that methods capped to a crop (BM3D) and the
     others score the same pixels (not for denoise-raw, whose pairs carry a RAW mosaic). ``all_pairs``:
-    lift the baselines' pair caps.
+    lift the baselines' pair caps. ``candidate``: a models directory whose weights are scored too
+    (:func:`with_candidate`).
     """
     pairs: list[ValPair] = list(validation_pairs(task, limit, seed))
     if side and task != "denoise-raw":
         pairs = [ValPair(p.name, centre_crop(p.degraded, side), centre_crop(p.reference, side), p.extra)
                  for p in pairs]
-    methods: list[Method] = [m for m in methods_for(task) if wanted is None or m.name in wanted]
+    methods: list[Method] = methods_for(task)
+    if candidate is not None:
+        methods = with_candidate(methods, candidate)
+    methods = [m for m in methods if wanted is None or m.name in wanted]
     if all_pairs:
         for m in methods:
             m.max_pairs = None
@@ -170,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="centre-crop every pair to this edge (e.g. 256: BM3D's crop, so all methods score the "
                          "same pixels)")
     ap.add_argument("--all-pairs", action="store_true", help="run capped baselines (BM3D) on every pair")
+    ap.add_argument("--candidate", type=Path, default=None, metavar="DIR",
+                    help="a models directory (a copy of models/ with new weights): every op row is also scored "
+                         "with its models, as NAME@candidate")
     ap.add_argument("--estimators", type=int, default=0, metavar="N",
                     help="also print the analysis-estimator error table on N held-out photos (~15 s each)")
     args = ap.parse_args(argv)
@@ -182,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     results = []
     for task in tasks:
-        res = run_task(task, args.limit, wanted, args.seed, args.side or None, args.all_pairs)
+        res = run_task(task, args.limit, wanted, args.seed, args.side or None, args.all_pairs, args.candidate)
         results.append(res)
         png = sheet(res, best(res, "ours"), best(res, "baseline"), args.out / f"quality_{task}.png")
         print(f"{task}: {len(res['pairs'])} pairs, sheet {png}", file=sys.stderr)
