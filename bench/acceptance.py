@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="3 photos/pairs per set, 256-px crops, 2 sheets a kind")
     ap.add_argument("--limit", type=int, default=None, help="photos per no-harm set and pairs per task")
     ap.add_argument("--side", type=int, default=512, help="centre-crop edge for scored photos and pairs")
-    ap.add_argument("--tasks", default=",".join(TASKS))
+    # denoise-clean is quality.py's copy of the no-harm clean-val set, which no_harm() already scores
+    ap.add_argument("--tasks", default=",".join(t for t in TASKS if t != "denoise-clean"))
     ap.add_argument("--confusion", type=int, default=40, help="labelled samples per class (0: skip)")
     ap.add_argument("--no-sheets", action="store_true")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "acceptance")

@@ -10,6 +10,8 @@ contiguous frame range with a gap before it), so nothing reported here was train
   the packed noisy RAW for ops that accept Bayer data, with the same synthetic camera.
 * ``denoise-phone``: validation clean photos through ``app.train.phone_isp.PhoneNoise`` (phone-pipeline
   noise, issue 27).
+* ``denoise-clean``: no harm, the acceptance bench's clean validation photos (``clean-val``) as they are:
+  the reference is the input, so PSNR is against the input (issue 27's no-harm row).
 * ``lowlight``: real SICE validation sequences: the darkest frame (mean luma < 50) against the frame
   whose luma is closest to 115 within 90-140 (the dataset README's pairing).
 * ``dejpeg`` / ``dejpeg-q95``: validation clean photos except sunhays80 (JPEG history), shrunk (area) to
@@ -30,14 +32,16 @@ from typing import Any
 import cv2
 import numpy as np
 
-TASKS = ("denoise-srgb", "denoise-raw", "denoise-phone", "lowlight", "deblur", "deblur-shake", "dejpeg",
-         "dejpeg-q95")
+TASKS = ("denoise-srgb", "denoise-raw", "denoise-phone", "denoise-clean", "lowlight", "deblur", "deblur-shake",
+         "dejpeg", "dejpeg-q95")
 MAX_SIDE = 512
 SOURCE_NOTES = {
     "denoise-srgb": "real PolyU pairs, validation scenes",
     "denoise-raw": "validation clean photos + RawNoise (SIDD-like shot/read in RAW, developed)",
     "denoise-phone": "validation clean photos + PhoneNoise (sensor noise through a phone-like ISP: NR, sharpening, "
                      "local tone map, 4:2:0 JPEG, resize)",
+    "denoise-clean": "no harm: the acceptance bench's clean validation photos as they are; the reference is the "
+                     "input (PSNR vs input)",
     "lowlight": "real SICE pairs (darkest frame vs luma~115 frame), validation scenes",
     "deblur": "real GoPro frame averages (n=7/11/15, linear light), validation frames 181-220",
     "deblur-shake": "validation clean photos + random camera-shake kernel (4-32 px, linear light), mild noise, 8-bit",
@@ -132,6 +136,14 @@ def _phone(limit: int, seed: int) -> Iterator[ValPair]:
         yield ValPair(f"phone/{name}", noisy, target, {"noise": info["noise"], "jpeg": info["jpeg"]})
 
 
+def _clean(limit: int) -> Iterator[ValPair]:
+    from auto_labelled import clean_photos  # the acceptance bench's clean-val set
+
+    for name, path in clean_photos("val")[:limit]:
+        x = centre_crop(read_srgb(path))
+        yield ValPair(f"clean/{name}", x, x.copy())
+
+
 def _sice(limit: int) -> Iterator[ValPair]:
     n = 0
     for it in sorted(_splits().items("sice", "val"), key=lambda it: it.key):
@@ -220,6 +232,8 @@ def validation_pairs(task: str, limit: int, seed: int = 0) -> Iterator[ValPair]:
         return _raw_noise(limit, seed)
     if task == "denoise-phone":
         return _phone(limit, seed)
+    if task == "denoise-clean":
+        return _clean(limit)
     if task == "lowlight":
         return _sice(limit)
     if task == "deblur":

@@ -22,10 +22,12 @@ from app.core.workflow.auto import fit_params, op_available
 
 #: model op ids each task is for (listed even when missing)
 EXPECTED_OPS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
+                "denoise-clean": ("denoise",),
                 "lowlight": ("lowlight",),
                 "deblur": ("deblur",), "deblur-shake": ("deblur",), "dejpeg": ("dejpeg",), "dejpeg-q95": ("dejpeg",)}
 #: registered ops whose id contains one of these words are run on the task
 KEYWORDS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
+            "denoise-clean": ("denoise",),
             "lowlight": ("lowlight", "exposure"),
             "deblur": ("deblur", "unsharp", "sharpen", "shake", "defocus"),
             "deblur-shake": ("deblur", "unsharp", "sharpen", "shake", "defocus"),
@@ -34,6 +36,7 @@ KEYWORDS = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-
 #: in its reference, so brightening it is right for a user and wrong for this PSNR). Denoising is
 #: part of the low-light and deblur rules (after brightening, before sharpening), so it stays.
 AUTO_KEEP = {"denoise-srgb": ("denoise",), "denoise-raw": ("denoise",), "denoise-phone": ("denoise",),
+             "denoise-clean": ("denoise",),
              "lowlight": ("lowlight", "exposure", "denoise"), "deblur": ("deblur", "unsharp", "denoise"),
              "deblur-shake": ("deblur", "unsharp", "denoise"), "dejpeg": ("dejpeg",), "dejpeg-q95": ("dejpeg",)}
 
@@ -112,7 +115,7 @@ def run_op(op_id: str, params_dict: dict, x: np.ndarray, pair=None, bayer: bool 
 #: params a task fixes for an op, so its row measures one route (denoise-raw: on the mosaic, never the
 #: auto fallback to sRGB; that route has its own row, see ``ROUTE_ROWS``)
 FIXED_PARAMS = {("denoise-raw", "denoise"): {"mode": "raw"}, ("denoise-srgb", "denoise"): {"mode": "srgb"},
-                ("denoise-phone", "denoise"): {"mode": "srgb"},
+                ("denoise-phone", "denoise"): {"mode": "srgb"}, ("denoise-clean", "denoise"): {"mode": "srgb"},
                 ("deblur", "deblur"): {"model": "fast"}, ("deblur-shake", "deblur"): {"model": "fast"},
                 # the op's own automatic ratio; the "ratio" Auto's recipe proposes is then ignored
                 ("lowlight", "lowlight"): {"auto_ratio": True}}
