@@ -10,6 +10,7 @@ Estimator accuracy on synthesised degradations is printed by ``bench/estimators.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,15 @@ MOTION_ANISOTROPY = 1.6
 #: photo's on average: the long straight structures of a sharp scene (a horizon, water: the 0.89 px
 #: Blackmagic DNG) read as ~5 px of "motion" at anisotropy 1.7.
 SHORT_MOTION = (4.0, 1.4, 0.95)  # (length px, anisotropy, min edge sigma px)
+#: Mild camera shake (8-12 px on a 512-px crop) widens the all-direction edge figure only to 0.85-1.2 px,
+#: where sharp photos also sit (<= 1.03). The degradation prior (PTG's encoder, ``app.core.metrics.prior``,
+#: 96-px crops of the measured window at full resolution) tells them apart: blurred also when its
+#: blur_short + blur_long probability reaches PRIOR_BLUR and the edges are at least PRIOR_BLUR_SIGMA_PX wide,
+#: without 8x8 block edges (camera JPEGs' noise reduction, as for SHORT_MOTION). Train split (200 labelled
+#: samples; the prior was trained on crops of the same train photos): blurred recall 0.72 -> 0.97, one more
+#: clean photo called blurred (skimage brick, 1.03 px, p 0.58); 0.35-0.45 and 0.85 px gave the same shaken
+#: samples. Validation: docs/auto.md.
+PRIOR_BLUR, PRIOR_BLUR_SIGMA_PX = 0.45, 0.85
 #: An image whose log-average key needs this many stops of gain, and whose median luma is at most
 #: DARK_MEDIAN, is a low-light photo. Auto's no-harm rule for brightening: no well-exposed photo of
 #: the labelled sets reaches it (the darkest, a low-key wallpaper, needs 3.3 stops with median 0.14;
@@ -161,6 +171,7 @@ class BlurInfo:
     laplacian_var: float  # raw variance of the Laplacian (content dependent; for reference)
     edges: int
     windows: int = 1  # > 1: a large photo, measured on this many windows; the figures are its sharpest's
+    prior: float = float("nan")  # the degradation prior's blur probability on that window (nan: not run)
 
 
 @dataclass(frozen=True)
@@ -235,8 +246,11 @@ class Analysis:
 
     @property
     def is_blurred(self) -> bool:
+        b = self.blur
         floor = BLURRED_JPEG_SIGMA_PX if self.jpeg.blockiness >= BLOCKY_RATIO else BLURRED_SIGMA_PX
-        return bool(self.blur.sigma >= floor or self.is_motion_blurred)
+        prior = (np.isfinite(b.prior) and b.prior >= PRIOR_BLUR and np.isfinite(b.sigma)
+                 and b.sigma >= PRIOR_BLUR_SIGMA_PX and self.jpeg.blockiness < BLOCKY_RATIO)
+        return bool(b.sigma >= floor or self.is_motion_blurred or prior)
 
     @property
     def is_dark(self) -> bool:
@@ -284,7 +298,10 @@ class Analysis:
             b = self.blur
             out.append(f"motion blur: about {b.motion_length:.0f} px at {b.motion_angle:.0f} deg")
         elif self.is_blurred:
-            out.append(f"blurred: edge width sigma {self.blur.sigma:.1f} px")
+            b = self.blur
+            floor = BLURRED_JPEG_SIGMA_PX if self.jpeg.blockiness >= BLOCKY_RATIO else BLURRED_SIGMA_PX
+            out.append(f"blurred: edge width sigma {b.sigma:.1f} px" + (
+                f", the degradation prior says blur ({b.prior:.2f})" if b.sigma < floor else ""))
         if self.is_blocky:
             q = self.jpeg_quality
             out.append(f"JPEG blocking: quality ~{q:.0f}" if q is not None else
@@ -322,12 +339,16 @@ def _noise_info(planes: list[np.ndarray], names: tuple[str, ...], domain: str,
     return NoiseInfo(tuple(sig), names, tuple(coarse), tuple(curves), est.fit_noise_model(points), domain)
 
 
-def analyze_array(rgb: np.ndarray, *, blur_scale: float = 1.0) -> Analysis:
+def analyze_array(rgb: np.ndarray, *, blur_scale: float = 1.0,
+                  blur_prior: Callable[[np.ndarray], float | None] | None = None) -> Analysis:
     """Analyse an sRGB image.
 
     Args:
         rgb: float ``(H, W, 3)`` (or ``(H, W)`` grey) sRGB in [0, 1]; 8-bit input is rescaled.
         blur_scale: multiply blur figures by this (2 when ``rgb`` is a half-resolution preview).
+        blur_prior: ``window -> blur probability`` run on the window the blur figures come from (Auto
+            passes the degradation prior's, :func:`app.core.metrics.prior.blur_probability`; this module
+            stays numpy-only); see ``PRIOR_BLUR``.
 
     Returns:
         :class:`Analysis`.
@@ -351,9 +372,15 @@ def analyze_array(rgb: np.ndarray, *, blur_scale: float = 1.0) -> Analysis:
     weights = np.array([0.299, 0.587, 0.114][: x.shape[2]]) if x.shape[2] == 3 else np.ones(1)
     luma_noise = float(np.sqrt(np.nansum((weights * np.array(noise.sigma)) ** 2)))
     b = _sharpest_blur(full, y, luma_noise)
+    prior = float("nan")
+    if blur_prior is not None:
+        r, c = b.get("corner", (0, 0))
+        win = x if "corner" not in b else full[r:r + BLUR_WINDOW, c:c + BLUR_WINDOW]
+        p = blur_prior(win.astype(np.float32))
+        prior = float(p) if p is not None else prior
     blur = BlurInfo(b["sigma"] * blur_scale, tuple(v * blur_scale for v in b["widths"]), b["anisotropy"],
                     b["motion_length"] * blur_scale, b["motion_angle"], b["laplacian_var"], b["edges"],
-                    b.get("windows", 1))
+                    b.get("windows", 1), prior)
     step = 1 if full is x else int(np.sqrt(full.shape[0] * full.shape[1] / MAX_ANALYSIS_PIXELS)) + 1
     exposure = ExposureInfo(**est.exposure_stats(full[::step, ::step]))
     ratio, grid = est.jpeg_blockiness(y)
@@ -388,14 +415,14 @@ def _sharpest_blur(full: np.ndarray, y: np.ndarray, noise_sigma: float) -> dict[
     corners = blur_windows(full.shape)
     if not corners:
         return est.blur_level(y, noise_sigma=noise_sigma)
-    found = [est.blur_level(est.luma(full[r:r + BLUR_WINDOW, c:c + BLUR_WINDOW]), noise_sigma=noise_sigma)
-             for r, c in corners]
+    found = [{**est.blur_level(est.luma(full[r:r + BLUR_WINDOW, c:c + BLUR_WINDOW]), noise_sigma=noise_sigma),
+              "corner": (r, c)} for r, c in corners]
     scored = [b for b in found if np.isfinite(_blur_score(b))]
     best = min(scored, key=_blur_score) if scored else found[len(found) // 2]
     return {**best, "windows": len(found)}
 
 
-def analyze_image(image: Any) -> Analysis:
+def analyze_image(image: Any, *, blur_prior: Callable[[np.ndarray], float | None] | None = None) -> Analysis:
     """Analyse what the user sees of an :class:`app.core.image.Image` (or a plain sRGB array).
 
     A RAW (BAYER) image is judged as its development: the mosaic is developed exactly as the app shows
@@ -411,9 +438,9 @@ def analyze_image(image: Any) -> Analysis:
     data = getattr(image, "data", image)
     space = getattr(image, "space", ColorSpace.SRGB)
     if space is ColorSpace.LINEAR:
-        return analyze_array(est.linear_to_srgb(data))
+        return analyze_array(est.linear_to_srgb(data), blur_prior=blur_prior)
     if space is not ColorSpace.BAYER:
-        return analyze_array(data)
+        return analyze_array(data, blur_prior=blur_prior)
     m = np.asarray(data, dtype=np.float64)[..., 0]
     h, w = (m.shape[0] // 2) * 2, (m.shape[1] // 2) * 2
     r, g1, g2, b = m[0:h:2, 0:w:2], m[0:h:2, 1:w:2], m[1:h:2, 0:w:2], m[1:h:2, 1:w:2]
@@ -422,13 +449,13 @@ def analyze_image(image: Any) -> Analysis:
     raw_noise = _noise_info([r, g1, g2, b], ("R", "G1", "G2", "B"), "linear-raw", lo=lo)
     developed = _develop_as_shown(image)
     if developed is not None:
-        res = analyze_array(developed)
+        res = analyze_array(developed, blur_prior=blur_prior)
         return dataclasses.replace(res, raw_noise=raw_noise,
                                    notes=("measured on the developed image (as shown and exported)",))
     wb = getattr(getattr(image, "raw", None), "camera_wb", None) or (1.0, 1.0, 1.0, 1.0)
     gains = np.array([wb[0], wb[1], wb[2]], np.float64) / (wb[1] or 1.0)
     lin = np.stack([r, 0.5 * (g1 + g2), b], axis=2) * gains
-    res = analyze_array(est.linear_to_srgb(lin), blur_scale=2.0)
+    res = analyze_array(est.linear_to_srgb(lin), blur_scale=2.0, blur_prior=blur_prior)
     return dataclasses.replace(res, width=w, height=h, raw_noise=raw_noise,
                                notes=("RAW source not available: blur, exposure and sRGB noise measured on "
                                       "a quick half-size development",))

@@ -40,6 +40,8 @@ def format_analysis(a: Analysis | dict[str, Any]) -> str:
         quality = (f", quality ~{j['estimated_quality']:.0f} (quantisation lattice)" if j.get("estimated_quality")
                    else ", no quantisation lattice (no JPEG history, or quality >= ~90)")
     where = f" (the sharpest of {b['windows']} windows)" if (b.get("windows") or 1) > 1 else ""
+    if b.get("prior") is not None:
+        where += f", prior blur probability {b['prior']:.2f}"
     lines += [
         f"Blur          edge sigma {_f(b['sigma'], '.2f')} px{motion}{where}",
         f"Exposure      mean luma {e['mean_luma']:.0f}/255, median {e['p50']:.2f}, "

@@ -53,7 +53,9 @@ def auto_plan(image: Any, *, path: str | Path | None = None,
     Returns:
         :class:`AutoPlan`.
     """
-    a = analyze_image(image)
+    from app.core.metrics.prior import blur_probability
+
+    a = analyze_image(image, blur_prior=blur_probability)
     src = path or getattr(getattr(image, "meta", None), "source_path", None)
     if src:
         from app.core.metrics.jpeg_quality import jpeg_quality_from_file

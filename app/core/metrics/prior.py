@@ -2,7 +2,8 @@
 
 The encoder was pretrained on 96-px crops at full resolution (downscaling would hide noise and JPEG
 blocks), so a photo is scored on a grid of up to 16 such crops and the probabilities are averaged. Shown
-by ``photorestore analyze`` next to the hand-made estimators; a hint, not an input of the Auto recipe.
+by ``photorestore analyze`` next to the hand-made estimators. Auto uses one figure of it,
+:func:`blur_probability`, to tell mild camera shake from a sharp photo (``analysis.PRIOR_BLUR``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def degradation_probabilities(srgb: np.ndarray, grid: int = 4) -> dict[str, floa
         logits = net.logits(torch.from_numpy(np.ascontiguousarray(crops.transpose(0, 3, 1, 2), np.float32)))
     probs = torch.softmax(logits.float(), dim=1).mean(0)
     return {c: float(p) for c, p in zip(DEGRADATION_CLASSES, probs)}
+
+
+def blur_probability(srgb: np.ndarray) -> float | None:
+    """``blur_short + blur_long`` of :func:`degradation_probabilities` (None: prior unavailable, grey or tiny)."""
+    probs = degradation_probabilities(srgb)
+    return None if probs is None else probs["blur_short"] + probs["blur_long"]
 
 
 def format_probabilities(probs: dict[str, float] | None, top: int = 3) -> str:

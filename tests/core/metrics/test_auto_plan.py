@@ -92,3 +92,32 @@ def test_large_photo_sharp_somewhere_is_not_blurred(datasets_dir):
     blurred = cv2.GaussianBlur(photo, (0, 0), 3.0)
     a = auto_plan(blurred).analysis
     assert a.is_blurred and a.blur.sigma > 2.0, a.blur
+
+
+def test_the_degradation_prior_decides_only_mild_edges_without_block_history(val_photo):
+    import dataclasses
+
+    from app.core.metrics.analysis import BLOCKY_RATIO, PRIOR_BLUR, PRIOR_BLUR_SIGMA_PX, blur_windows
+
+    seen = []
+
+    def prior(window):
+        seen.append(window.shape)
+        return 0.9
+
+    a = analyze_array(val_photo, blur_prior=prior)
+    assert seen == [val_photo.shape] and a.blur.prior == 0.9  # one window: the photo (a crop) itself
+    mild = dataclasses.replace(a, blur=dataclasses.replace(a.blur, sigma=PRIOR_BLUR_SIGMA_PX + 0.05,
+                                                           motion_length=0.0),
+                               jpeg=dataclasses.replace(a.jpeg, blockiness=1.0))
+    assert mild.is_blurred and "degradation prior" in " ".join(mild.findings())
+    assert not dataclasses.replace(mild, blur=dataclasses.replace(mild.blur, prior=PRIOR_BLUR - 0.05)).is_blurred
+    assert not dataclasses.replace(mild, blur=dataclasses.replace(mild.blur, sigma=PRIOR_BLUR_SIGMA_PX - 0.1)
+                                   ).is_blurred  # sharp edges: the prior alone never calls a photo blurred
+    assert not dataclasses.replace(mild, jpeg=dataclasses.replace(mild.jpeg, blockiness=BLOCKY_RATIO)).is_blurred
+    assert not dataclasses.replace(mild, blur=dataclasses.replace(mild.blur, prior=float("nan"))).is_blurred
+    # a large photo: the prior sees the window the blur figures come from
+    big = np.tile(val_photo, (7, 7, 1))[:2100, :2100]
+    seen.clear()
+    analyze_array(big, blur_prior=prior)
+    assert len(blur_windows(big.shape)) > 1 and seen == [(1024, 1024, 3)]
