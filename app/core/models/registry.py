@@ -198,22 +198,28 @@ def load_model(model_id: str, device: str | torch.device = "auto", *, ctx: RunCo
         source = (entry.sha256, repr(sorted(entry.onnx.items())))  # a re-export of either file reloads
         if cached is not None and cached.source == source:
             return cached
-        tensors, _meta = load_weights(entry, directory)
-        config = {**descriptor.config, **entry.config}
-        module = builder(**config)
-        try:
-            module.load_state_dict(tensors, strict=True)
-        except RuntimeError as exc:
-            raise ModelUnavailableError(model_id, CORRUPT, "weights do not fit the registered architecture: "
-                                        + str(exc).splitlines()[0]) from exc
+
+        def build() -> torch.nn.Module:
+            tensors, _meta = load_weights(entry, directory)
+            module = builder(**{**descriptor.config, **entry.config})
+            try:
+                module.load_state_dict(tensors, strict=True)
+            except RuntimeError as exc:
+                raise ModelUnavailableError(model_id, CORRUPT, "weights do not fit the registered architecture: "
+                                            + str(exc).splitlines()[0]) from exc
+            module = module.eval().requires_grad_(False).to(device=dev, dtype=dtype)
+            if dev.type == "cpu":  # see LoadedModel.run_tensor
+                module = module.to(memory_format=torch.channels_last)
+            return module
+
         half = dev.type == "cuda" and descriptor.half_ok
         dtype = torch.float16 if half else torch.float32
-        module = module.eval().requires_grad_(False).to(device=dev, dtype=dtype)
-        if dev.type == "cpu":  # see LoadedModel.run_tensor
-            module = module.to(memory_format=torch.channels_last)
         runner = _fast_runner(entry, directory, backend, ctx) if backend != "torch" else None
-        loaded = LoadedModel(descriptor, module, dev, entry.sha256, dtype, directory, runner,
-                             str(entry.onnx.get("bf16", "no")))
+        # With a runtime the torch module is only the fallback: built when first needed (0.3-0.6 s of a RAW
+        # export's start-up for the RAW denoiser, issue 23). Without one it is built now, so weights that do
+        # not fit the architecture are reported here.
+        loaded = LoadedModel(descriptor, build if runner is not None else build(), dev, entry.sha256, dtype,
+                             directory, runner, str(entry.onnx.get("bf16", "no")))
         loaded.source = source
         with _lock:
             if _models.get(model_id, (None,))[0] is descriptor:  # not re-registered meanwhile
@@ -301,10 +307,12 @@ class LoadedModel:
             (the manifest's measured precision policy, docs/performance.md).
     """
 
-    def __init__(self, descriptor: ModelDescriptor, module: torch.nn.Module, device: torch.device,
-                 sha256: str, dtype: torch.dtype, directory: Path, runner=None, bf16: str = "no") -> None:
+    def __init__(self, descriptor: ModelDescriptor, module: torch.nn.Module | Callable[[], torch.nn.Module],
+                 device: torch.device, sha256: str, dtype: torch.dtype, directory: Path, runner=None,
+                 bf16: str = "no") -> None:
         self.descriptor = descriptor
-        self.module = module
+        self._module = module  # or a function that builds it on first use of .module
+        self._module_lock = threading.Lock()
         self.device = device
         self.sha256 = sha256
         self.dtype = dtype
@@ -312,6 +320,17 @@ class LoadedModel:
         self.runner = runner
         self.bf16 = bf16
         self.source: tuple[str, str] = (sha256, "")
+
+    @property
+    def module(self) -> torch.nn.Module:
+        """The torch module (built on first use where a runtime runs the model; raises
+        :class:`ModelUnavailableError` then if the weights do not fit the architecture)."""
+        import torch
+
+        with self._module_lock:
+            if not isinstance(self._module, torch.nn.Module):
+                self._module = self._module()
+            return self._module
 
     @property
     def id(self) -> str:
@@ -340,14 +359,9 @@ class LoadedModel:
             return _runner(self.module, self.device)
         runner, prec = self.runner, precision or self.precision(ctx)
 
-        def run(t: torch.Tensor) -> torch.Tensor:
-            if self.runner is None:  # an earlier tile failed on the runtime
-                return _runner(self.module, self.device)(t)
-            try:
-                return runner(t, prec)
-            except MemoryError:
-                raise  # the tiler's halve-and-retry
-            except Exception as exc:  # noqa: BLE001 - a runtime failure must cost speed, not the result
+        def on_torch(t: torch.Tensor, exc: Exception) -> torch.Tensor:
+            """A runtime failure must cost speed, not the result: this tile and the rest run on torch."""
+            if self.runner is not None:
                 message = (f"{self.id}: the {runner.backend} backend failed on a {tuple(t.shape)} tile "
                            f"({type(exc).__name__}: {str(exc)[:160]}); continuing on torch")
                 if ctx is not None:
@@ -356,8 +370,49 @@ class LoadedModel:
                     import logging
                     logging.getLogger("photorestore").warning(message)
                 self.runner = None  # for the rest of this model's life in the cache
-                return _runner(self.module, self.device)(t)
+            return _runner(self.module, self.device)(t)
 
+        def run(t: torch.Tensor) -> torch.Tensor:
+            if self.runner is None:  # an earlier tile failed on the runtime
+                return _runner(self.module, self.device)(t)
+            try:
+                return runner(t, prec)
+            except MemoryError:
+                raise  # the tiler's halve-and-retry
+            except Exception as exc:  # noqa: BLE001 - see on_torch
+                return on_torch(t, exc)
+
+        def session() -> Callable:
+            """``start(tile) -> result()`` with up to ``run.depth`` tiles in flight on the runtime's streams."""
+            pending = runner.session(prec)
+
+            def start(t: torch.Tensor) -> Callable[[], torch.Tensor]:
+                if self.runner is None:
+                    y = _runner(self.module, self.device)(t)
+                    return lambda: y
+                try:
+                    result = pending.start(t)
+                except MemoryError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - see on_torch
+                    y = on_torch(t, exc)
+                    return lambda: y
+
+                def collect() -> torch.Tensor:
+                    try:
+                        return result()
+                    except MemoryError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - see on_torch
+                        return on_torch(t, exc)
+
+                return collect
+
+            return start
+
+        if hasattr(runner, "session"):
+            run.depth = runner.streams  # type: ignore[attr-defined]
+            run.session = session  # type: ignore[attr-defined]
         return run
 
     def __repr__(self) -> str:

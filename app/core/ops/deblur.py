@@ -85,7 +85,8 @@ def deblur_array(model, data: np.ndarray, strength: float, ctx: RunContext, refi
         Array of ``data``'s shape, in [0, 1].
     """
     import torch
-    prepare_for_inference(model.module)
+    if model.runner is None:  # a runtime runs its own graph; the torch module stays unbuilt (its fallback)
+        prepare_for_inference(model.module)
     rgb = data if data.shape[2] == 3 else np.repeat(data, 3, axis=2)
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
     if refine:
