@@ -9,6 +9,8 @@ How a run works:
    ``overlap`` between neighbours, so little work is repeated.
 2. Each tile goes to the device alone, ``fn`` maps it to ``(N, C', h*scale, w*scale)``,
    and the result comes back to a float32 buffer on the CPU, so device memory holds one tile.
+   A CPU runtime with several streams (``fn.depth``, ``fn.session()``: OpenVINO) gets that many
+   tiles at once when the tiles split evenly between them; results are still blended in order.
 3. Blending: along each axis a tile's weight is 0 for the ``overlap // 4`` pixels next to an
    inner tile edge (those saw a truncated receptive field), then rises as a raised cosine
    (``sin^2``) over the next ``overlap // 2`` pixels, and is 1 inside. Neighbouring ramps are
@@ -28,9 +30,11 @@ on a GPU at the minimum the run moves to the CPU with a warning; on the CPU it r
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -248,40 +252,75 @@ def tiled_apply(
     return out
 
 
+def _now(fn: TileFn) -> Callable[[torch.Tensor], Callable[[], torch.Tensor]]:
+    """One tile at a time: ``start`` runs the tile, ``result`` hands it back."""
+    def start(t: torch.Tensor) -> Callable[[], torch.Tensor]:
+        y = fn(t)
+        return lambda: y
+
+    return start
+
+
+def _starter(fn: TileFn, plan: TilePlan) -> tuple[Callable[[torch.Tensor], Callable[[], torch.Tensor]], int]:
+    """(start, depth): several tiles in flight where ``fn`` offers it (a runtime's streams, ``fn.depth`` and
+    ``fn.session()``) and the tiles split evenly between them (a last tile alone on one stream would run on
+    one thread, slower than on all of them); else one at a time."""
+    depth = int(getattr(fn, "depth", 1))
+    if depth > 1 and plan.count % depth == 0 and hasattr(fn, "session"):
+        return fn.session(), depth  # type: ignore[attr-defined]
+    return _now(fn), 1
+
+
 def _run(fn: TileFn, x: torch.Tensor, plan: TilePlan, scale: int, ctx: RunContext, dev: torch.device,
          dtype: torch.dtype) -> torch.Tensor:
     n, _c, height, width = x.shape
     hp, wp = plan.padded
     wys = _axis_weights(hp, plan.ys, plan.tile_h, plan.margin, plan.blend, scale)
     wxs = _axis_weights(wp, plan.xs, plan.tile_w, plan.margin, plan.blend, scale)
+    start, depth = _starter(fn, plan) if dev.type == "cpu" else (_now(fn), 1)
     out: torch.Tensor | None = None
+    pending: deque = deque()  # (y0, x0, wy, wx, result) of tiles started, collected in order
     done = 0
+
+    def collect() -> None:
+        nonlocal out, done
+        y0, x0, wy, wx, result = pending.popleft()
+        y = result()
+        expect = (plan.tile_h * scale, plan.tile_w * scale)
+        ok = isinstance(y, torch.Tensor) and y.ndim == 4 and y.shape[0] == n
+        if not ok or tuple(y.shape[-2:]) != expect:
+            got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+            raise ValueError(f"tile function returned {got} for a tile of {(n, _c, plan.tile_h, plan.tile_w)}; "
+                             f"expected ({n}, C', {expect[0]}, {expect[1]}) with scale={scale}")
+        y = y.to(device="cpu", dtype=torch.float32)
+        if out is None:
+            # A normal tensor even under an outer inference_mode, so callers may edit it in place.
+            with torch.inference_mode(False):
+                out = torch.zeros(n, y.shape[1], height * scale, width * scale, dtype=torch.float32)
+        oy, ox = y0 * scale, x0 * scale
+        h = min(oy + y.shape[-2], height * scale) - oy
+        w = min(ox + y.shape[-1], width * scale) - ox
+        out[:, :, oy:oy + h, ox:ox + w].addcmul_(y[..., :h, :w], wy[:h, None] * wx[None, :w])
+        done += 1
+        ctx.progress(done / plan.count, f"tile {done}/{plan.count}")
+
     with torch.no_grad():
-        for y0, wy in zip(plan.ys, wys):
-            for x0, wx in zip(plan.xs, wxs):
-                ctx.check_cancelled()
-                # copy=True: fn may work in place, and a CPU tile can be a view of the caller's image
-                t = _extract(x, y0, plan.tile_h, x0, plan.tile_w).to(device=dev, dtype=dtype, copy=True)
-                y = fn(t)
-                expect = (plan.tile_h * scale, plan.tile_w * scale)
-                ok = isinstance(y, torch.Tensor) and y.ndim == 4 and y.shape[0] == n
-                if not ok or tuple(y.shape[-2:]) != expect:
-                    got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-                    raise ValueError(f"tile function returned {got} for a tile of {tuple(t.shape)}; "
-                                     f"expected ({n}, C', {expect[0]}, {expect[1]}) with scale={scale}")
-                del t
-                y = y.to(device="cpu", dtype=torch.float32)
-                if out is None:
-                    # A normal tensor even under an outer inference_mode, so callers may edit it in place.
-                    with torch.inference_mode(False):
-                        out = torch.zeros(n, y.shape[1], height * scale, width * scale, dtype=torch.float32)
-                oy, ox = y0 * scale, x0 * scale
-                h = min(oy + y.shape[-2], height * scale) - oy
-                w = min(ox + y.shape[-1], width * scale) - ox
-                out[:, :, oy:oy + h, ox:ox + w].addcmul_(y[..., :h, :w], wy[:h, None] * wx[None, :w])
-                del y
-                done += 1
-                ctx.progress(done / plan.count, f"tile {done}/{plan.count}")
+        try:
+            for y0, wy in zip(plan.ys, wys):
+                for x0, wx in zip(plan.xs, wxs):
+                    ctx.check_cancelled()
+                    # copy=True: fn may work in place, and a CPU tile can be a view of the caller's image
+                    t = _extract(x, y0, plan.tile_h, x0, plan.tile_w).to(device=dev, dtype=dtype, copy=True)
+                    pending.append((y0, x0, wy, wx, start(t)))
+                    del t
+                    if len(pending) >= depth:
+                        collect()
+            while pending:
+                collect()
+        finally:  # cancelled or failed: let the tiles still running finish before their buffers go
+            for *_, result in pending:
+                with contextlib.suppress(Exception):
+                    result()
     assert out is not None  # at least one tile always exists
     return out
 

@@ -76,6 +76,11 @@ _CYCLEISP_CPU_TILE = 384
 #: sRGB net on 1500x1000, 384 / 1024: 8.1 / 6.1 s (issue 23, shared machine, load 9). A 24-MP RAW is then 4x2
 #: tiles of ~790x1024: 7 % recomputed overlap, not 27 %.
 _CYCLEISP_RUNTIME_TILE = 1024
+#: The RAW nets' runtime tile: a 24-MP RAW (3000x2000 packed) is then 2x2 tiles of 1524x1024, 4 % recomputed
+#: overlap instead of 7 %: 3.5 % less CPU time for the network (15.7 -> 15.2 CPU-s, bench/tile_streams.py
+#: --tile 1024 / 1536, load 8, issue 23), an even tile count for OpenVINO's two streams, and ~6 % of a
+#: tile's pixels differ from the 1024-px plan by float rounding only (PSNR in docs/performance.md).
+_CYCLEISP_RAW_RUNTIME_TILE = 1536
 #: PTG refiners' smallest tile: 4x the overlap, so most of every tile is exact.
 _PTG_MIN_TILE = 512
 
@@ -93,12 +98,12 @@ MODELS: list[tuple[ModelDescriptor, Builder]] = [
     (ModelDescriptor(id="cycleisp_raw_denoise", arch="cycleisp",
                      config={"net": "raw_denoiser", "config": "fast"}, input_space="bayer4", in_channels=8,
                      cond_channels=4, out_channels=4, value_range=(-0.1, 1.0), size_multiple=2, overlap=48,
-                     cpu_tile=_CYCLEISP_CPU_TILE, runtime_tile=_CYCLEISP_RUNTIME_TILE,
+                     cpu_tile=_CYCLEISP_CPU_TILE, runtime_tile=_CYCLEISP_RAW_RUNTIME_TILE,
                      description="RAW denoiser on the mosaic (CycleISP dual-attention RRGs, fast)"), _cycleisp),
     (ModelDescriptor(id="cycleisp_raw_denoise_full", arch="cycleisp",
                      config={"net": "raw_denoiser", "config": "full"}, input_space="bayer4", in_channels=8,
                      cond_channels=4, out_channels=4, value_range=(-0.1, 1.0), overlap=48,
-                     cpu_tile=_CYCLEISP_CPU_TILE, runtime_tile=_CYCLEISP_RUNTIME_TILE,
+                     cpu_tile=_CYCLEISP_CPU_TILE, runtime_tile=_CYCLEISP_RAW_RUNTIME_TILE,
                      description="RAW denoiser on the mosaic (CycleISP, full: 64 ch, 4x8 DAB)"), _cycleisp),
     # Learned camera pipeline (CycleISP RGB2RAW + RAW2RGB in one file): used by data synthesis
     # (app/train/degrade.py LearnedRawNoise); run through the registry it is the sRGB round trip.

@@ -160,8 +160,36 @@ def test_a_runtime_failure_falls_back_to_torch_for_the_model(tiny, monkeypatch):
     def broken(arr, precision):
         raise RuntimeError("shape inference failed")
 
+    class BrokenSession:  # the streams' path (4 tiles: two at a time on OpenVINO)
+        def start(self, t):
+            raise RuntimeError("shape inference failed")
+
     model.runner._infer = broken
+    model.runner.session = lambda precision: BrokenSession()
     ctx = RunContext()
     out = model.run_tensor(x, ctx, tile=48)
     assert torch.allclose(out, ref, atol=1e-5) and any("continuing on torch" in w for w in ctx.warnings)
     assert model.backend == "torch"
+
+
+def test_tiles_on_streams_match_tiles_in_turn(tiny, monkeypatch):
+    """OpenVINO's streams (two tiles at once, one thread each) give what one tile at a time gives; an odd tile
+    count runs the tiles in turn (a last tile alone would run on one thread)."""
+    if "openvino" not in RUNTIMES:
+        pytest.skip("OpenVINO is not installed")
+    monkeypatch.setenv("PHOTORESTORE_PRECISION", "f32")
+    model = load_model("tiny_onnx", "cpu", backend="openvino")
+    runner = model.runner
+    x = torch.from_numpy(_photo_like(80))
+    started = []
+    session = runner.session
+    monkeypatch.setattr(runner, "session", lambda precision: started.append(precision) or session(precision))
+    outs = {}
+    for streams in (1, 2):
+        monkeypatch.setattr(runner, "streams", streams)
+        outs[streams] = model.run_tensor(x, tile=48)  # 2 x 2 tiles
+    assert started == ["f32"]  # only with two streams
+    assert torch.allclose(outs[1], outs[2], atol=1e-6)
+    model.run_tensor(x[..., :48, :], tile=48)  # 1 x 2 tiles: even, streams
+    model.run_tensor(torch.cat([x, x[..., :30]], -1)[..., :48, :], tile=48)  # 1 x 3 tiles: odd, in turn
+    assert len(started) == 2

@@ -10,7 +10,8 @@ def test_denoisers_use_their_measured_cpu_tile_and_respect_the_user():
     assert d.tile_for("cpu", None) == 384
     assert d.tile_for("cuda", None) is None  # free memory decides on a GPU
     assert d.tile_for("cpu", 256) == 256  # the user's choice wins
-    assert d.tile_for("cpu", None, runtime=True) == 1024  # OpenVINO / ONNX Runtime: bigger tiles, less overlap
+    assert d.tile_for("cpu", None, runtime=True) == 1536  # OpenVINO / ONNX Runtime: bigger tiles, less overlap
+    assert get_descriptor("cycleisp_srgb_denoise").tile_for("cpu", None, runtime=True) == 1024
     assert d.tile_for("cpu", 256, runtime=True) == 256
     assert get_descriptor("kind_restoration").tile_for("cpu", None, runtime=True) is None  # free memory decides
 
