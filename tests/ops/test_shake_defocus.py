@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from app.core.context import RunContext
-from app.core.deconv.defocus import estimate_radius, linear_luminance, psf
+from app.core.deconv.defocus import defocus_map, estimate_radius, linear_luminance, psf
 from app.core.deconv.fftops import centre_subpixel, tidy_kernel
 from app.core.deconv.kernel import FINAL_THRESHOLD, estimate_kernel
 from app.core.deconv.nonblind import deconvolve_srgb
@@ -145,6 +145,12 @@ def test_defocus_spectrum_fit_finds_radius_and_shape(shape, radius):
     r, found, fit = estimate_radius(linear_luminance(y))
     assert found == shape and abs(r - radius) < 0.1 * radius
     assert fit["err"] < fit["err_sharp"]  # the blur explains the spectrum better than no blur
+
+
+def test_defocus_map_reads_a_uniform_blur_everywhere():
+    y = blur(shapes_photo(256, seed=7), psf("disk", 4.0))
+    grid = defocus_map(linear_luminance(y), "disk")
+    assert grid.shape == (4, 4) and np.all(np.abs(grid - 4.0) < 0.6)
 
 
 def test_defocus_radius_estimate_and_gain():
