@@ -16,38 +16,14 @@ import warnings
 import cv2
 import numpy as np
 
-from app.core.deconv.psf_fit import fit_radius
+from app.core.deconv.psf_fit import SHAPES, fit_radius, psf  # noqa: F401 - SHAPES, psf: re-exported
 from app.core.isp.tone import linear_to_srgb_np, srgb_to_linear_np
 from app.core.measure.estimators import _sobel
 
-SHAPES = ("disk", "ring", "gauss")
 #: what ``shape="auto"`` chooses between (by the spectrum fit)
 AUTO_SHAPES = ("disk", "ring")
 #: radii the defocus map tries per region (coarser than the global fit's: 128-px regions are noisy)
 MAP_RADII = np.round(np.concatenate([[0.0], 1.0 * 1.08 ** np.arange(0, 36)]), 3)
-
-
-def psf(shape: str, radius: float) -> np.ndarray:
-    """A centred, normalised PSF; disk and ring edges are anti-aliased by 8x supersampling."""
-    if shape not in SHAPES:
-        raise ValueError(f"unknown PSF shape {shape!r}; expected one of {', '.join(SHAPES)}")
-    r = max(float(radius), 0.3)
-    if shape == "gauss":
-        half = int(np.ceil(3 * r))
-        g = cv2.getGaussianKernel(2 * half + 1, r).astype(np.float64)
-        k = g @ g.T
-        return (k / k.sum()).astype(np.float32)
-    half = int(np.ceil(r)) + 1
-    ss = 8
-    n = (2 * half + 1) * ss
-    c = (np.arange(n) + 0.5) / ss - (half + 0.5)
-    rr = np.hypot(c[:, None], c[None, :])
-    k = (rr <= r).astype(np.float64)
-    if shape == "ring":
-        # brighter rim: weight rises from 0.6 at the centre to 1.4 at the edge
-        k *= 0.6 + 0.8 * (rr / r) ** 2
-    k = k.reshape(2 * half + 1, ss, 2 * half + 1, ss).sum(axis=(1, 3))
-    return (k / k.sum()).astype(np.float32)
 
 
 def linear_luminance(srgb: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Defocus radius and PSF shape from the photo's power spectrum.
+"""Defocus point-spread functions (:func:`psf`), and their radius and shape from the photo's power spectrum.
 
 A disk (or ring) PSF multiplies the spectrum by its transfer function, whose zeros are rings at
 frequencies ~0.61/r, 1.12/r, ... cycles/px: the radially averaged power spectrum of a defocused photo
@@ -12,14 +12,39 @@ from __future__ import annotations
 
 import functools
 
+import cv2
 import numpy as np
 from scipy import fft as sfft
 
 TILE = 256
 #: first frequency bin used (lower ones carry window leakage and the photo's large-scale layout)
 F_LO = 3
+SHAPES = ("disk", "ring", "gauss")
 RADII = np.round(np.concatenate([[0.0], 1.0 * 1.04 ** np.arange(0, 70)]), 3)  # 0 (sharp), 1 .. ~15 px
 BETAS = np.arange(1.2, 3.61, 0.1)
+
+
+def psf(shape: str, radius: float) -> np.ndarray:
+    """A centred, normalised PSF; disk and ring edges are anti-aliased by 8x supersampling."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown PSF shape {shape!r}; expected one of {', '.join(SHAPES)}")
+    r = max(float(radius), 0.3)
+    if shape == "gauss":
+        half = int(np.ceil(3 * r))
+        g = cv2.getGaussianKernel(2 * half + 1, r).astype(np.float64)
+        k = g @ g.T
+        return (k / k.sum()).astype(np.float32)
+    half = int(np.ceil(r)) + 1
+    ss = 8
+    n = (2 * half + 1) * ss
+    c = (np.arange(n) + 0.5) / ss - (half + 0.5)
+    rr = np.hypot(c[:, None], c[None, :])
+    k = (rr <= r).astype(np.float64)
+    if shape == "ring":
+        # brighter rim: weight rises from 0.6 at the centre to 1.4 at the edge
+        k *= 0.6 + 0.8 * (rr / r) ** 2
+    k = k.reshape(2 * half + 1, ss, 2 * half + 1, ss).sum(axis=(1, 3))
+    return (k / k.sum()).astype(np.float32)
 
 
 def _radial_bins(n: int) -> tuple[np.ndarray, int]:
@@ -61,8 +86,6 @@ def radial_power(gray_lin: np.ndarray, tile: int = TILE, max_tiles: int = 48) ->
 @functools.lru_cache(maxsize=512)
 def _psf_profile(shape: str, radius: float, tile: int) -> np.ndarray:
     """Radially averaged |OTF|^2 of the PSF on a ``tile`` grid (same bins as :func:`radial_power`)."""
-    from app.core.deconv.defocus import psf
-
     if radius <= 0:
         return np.ones(tile // 2 + 1)
     k = psf(shape, radius).astype(np.float64)
