@@ -81,10 +81,12 @@ SHORT_MOTION = (4.0, 1.4, 0.95)  # (length px, anisotropy, min edge sigma px)
 #: where sharp photos also sit (<= 1.03). The degradation prior (PTG's encoder, ``app.core.metrics.prior``,
 #: 96-px crops of the measured window at full resolution) tells them apart: blurred also when its
 #: blur_short + blur_long probability reaches PRIOR_BLUR and the edges are at least PRIOR_BLUR_SIGMA_PX wide,
-#: without 8x8 block edges (camera JPEGs' noise reduction, as for SHORT_MOTION). Train split (200 labelled
-#: samples; the prior was trained on crops of the same train photos): blurred recall 0.72 -> 0.97, one more
-#: clean photo called blurred (skimage brick, 1.03 px, p 0.58); 0.35-0.45 and 0.85 px gave the same shaken
-#: samples. Validation: docs/auto.md.
+#: without 8x8 block edges (camera JPEGs' noise reduction, as for SHORT_MOTION) and without grain (NLM method
+#: noise below NOISY_METHOD255: the prior learnt blur on noise-free crops, and on noisy ISO 3200 camera
+#: JPEGs, PolyU's full-size bicyc and circu at 1.1-1.2 px, p 0.53-0.55, it said blur where deblur lost 2.2-2.3
+#: dB against their 500-shot means). Train split (200 labelled samples; the prior was trained on crops of the
+#: same train photos): blurred recall 0.72 -> 0.93, one more clean photo called blurred (skimage brick,
+#: 1.03 px, p 0.58); 0.35-0.45 and 0.85 px gave the same shaken samples. Validation: docs/auto.md.
 PRIOR_BLUR, PRIOR_BLUR_SIGMA_PX = 0.45, 0.85
 #: An image whose log-average key needs this many stops of gain, and whose median luma is at most
 #: DARK_MEDIAN, is a low-light photo. Auto's no-harm rule for brightening: no well-exposed photo of
@@ -249,7 +251,8 @@ class Analysis:
         b = self.blur
         floor = BLURRED_JPEG_SIGMA_PX if self.jpeg.blockiness >= BLOCKY_RATIO else BLURRED_SIGMA_PX
         prior = (np.isfinite(b.prior) and b.prior >= PRIOR_BLUR and np.isfinite(b.sigma)
-                 and b.sigma >= PRIOR_BLUR_SIGMA_PX and self.jpeg.blockiness < BLOCKY_RATIO)
+                 and b.sigma >= PRIOR_BLUR_SIGMA_PX and self.jpeg.blockiness < BLOCKY_RATIO
+                 and self.noise.method255 < NOISY_METHOD255)
         return bool(b.sigma >= floor or self.is_motion_blurred or prior)
 
     @property

@@ -109,8 +109,11 @@ def test_the_degradation_prior_decides_only_mild_edges_without_block_history(val
     assert seen == [val_photo.shape] and a.blur.prior == 0.9  # one window: the photo (a crop) itself
     mild = dataclasses.replace(a, blur=dataclasses.replace(a.blur, sigma=PRIOR_BLUR_SIGMA_PX + 0.05,
                                                            motion_length=0.0),
-                               jpeg=dataclasses.replace(a.jpeg, blockiness=1.0))
+                               jpeg=dataclasses.replace(a.jpeg, blockiness=1.0),
+                               noise=dataclasses.replace(a.noise, method=0.5 / 255))
     assert mild.is_blurred and "degradation prior" in " ".join(mild.findings())
+    # grain (a noisy camera JPEG's): the prior learnt blur on noise-free crops, so it does not decide there
+    assert not dataclasses.replace(mild, noise=dataclasses.replace(mild.noise, method=1.5 / 255)).is_blurred
     assert not dataclasses.replace(mild, blur=dataclasses.replace(mild.blur, prior=PRIOR_BLUR - 0.05)).is_blurred
     assert not dataclasses.replace(mild, blur=dataclasses.replace(mild.blur, sigma=PRIOR_BLUR_SIGMA_PX - 0.1)
                                    ).is_blurred  # sharp edges: the prior alone never calls a photo blurred
