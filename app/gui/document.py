@@ -18,14 +18,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core import workflow
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image, Metadata
-from app.core.metrics.analysis import Analysis
 from app.core.pipeline import Step
 from app.core.workflow.preview import downscale
 from app.gui.imaging import Pyramid, pyramid_from_image
+
+if TYPE_CHECKING:
+    from app.core.metrics.analysis import Analysis  # start-up: scipy comes with it
 
 #: long side of the interactive preview (about 2 MP for a 3:2 photo).
 PREVIEW_SIDE = 1800
