@@ -24,7 +24,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--allow-config-change", action="store_true",
                    help="resume even if the config hash differs from the checkpoint's")
     p.add_argument("--max-minutes", type=float,
-                   help="stop (after a checkpoint) when this session has run N minutes")
+                   help="stop (after a checkpoint) when this session has run N minutes; 0: no step "
+                        "(with --resume --export, export the latest checkpoint as it is)")
     p.add_argument("--max-steps", type=int,
                    help="stop at global step N (the schedule still follows the config's steps)")
     p.add_argument("--threads", type=int,

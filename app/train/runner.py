@@ -267,12 +267,14 @@ class Runner:
         status = "done" if stop >= t["steps"] else "max_steps"
         if self.step >= stop:
             return status
+        if max_minutes is not None and max_minutes <= 0:
+            return "time_limit"  # `--max-minutes 0 --export`: export the checkpoint as it stands
         session = {"start_step": self.step, "end_step": self.step, "seconds": 0.0, "device": self.device.type,
                    "hardware": hardware(self.device), "command": self.command}
         self.sessions.append(session)
         start = last_ckpt = time.monotonic()
         wall_before = self.wall_time
-        deadline = start + max_minutes * 60 if max_minutes else math.inf
+        deadline = start + max_minutes * 60 if max_minutes is not None else math.inf
         loader = build_loader(self.train_set, batch=cfg["data"]["batch"], seed=cfg["seed"],
                               start_step=self.step, num_workers=cfg["data"]["num_workers"],
                               pin_memory=self.device.type == "cuda")

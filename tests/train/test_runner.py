@@ -88,6 +88,14 @@ def test_time_limit_stops_with_a_checkpoint(tmp_path):
     assert saved["sessions"][0]["end_step"] == 1
 
 
+def test_zero_minutes_trains_no_step(tmp_path):
+    # `--max-minutes 0 --export` is the documented "export what the checkpoint holds" (dejpeg.toml).
+    runner = _runner(tmp_path)
+    assert runner.train(max_minutes=0) == "time_limit"
+    assert runner.step == 0
+    assert not ckpt_io.latest_path(tmp_path).exists()
+
+
 def test_export_writes_weights_card_and_a_verified_manifest_entry(straight, tmp_path):
     from app.core.models.registry import model_state, register, temporary_registry
     from app.train.exporting import export_run
