@@ -24,11 +24,13 @@ from app.core import workflow
 from app.core.context import RunContext
 from app.core.image import ColorSpace, Image, Metadata
 from app.core.pipeline import Step
+from app.core.workflow.auto import plan_auto
 from app.core.workflow.preview import downscale
 from app.gui.imaging import Pyramid, pyramid_from_image
 
 if TYPE_CHECKING:
     from app.core.metrics.analysis import Analysis  # start-up: scipy comes with it
+    from app.core.metrics.auto import AutoPlan
 
 #: long side of the interactive preview (about 2 MP for a 3:2 photo).
 PREVIEW_SIDE = 1800
@@ -72,8 +74,20 @@ class Document:
     quick: QuickLoad | None = None
     full: FullLoad | None = None
     meta: Metadata = field(default_factory=Metadata)
-    #: the whole photo's analysis at full size (Auto's and ``analyze``'s), measured once for the quality panel
-    analysis: Analysis | None = None
+    #: Auto's plan of the whole photo at full size (as ``analyze`` sees it), measured once: see :meth:`whole_plan`
+    plan: AutoPlan | None = None
+
+    def whole_plan(self) -> AutoPlan | None:
+        """Auto's plan of the decoded photo (None before it is decoded), measured on first use and kept: its
+        analysis is the quality panel's verdict, its steps the Auto button's recipe (the same photo, once)."""
+        if self.full is not None and self.plan is None:
+            self.plan = plan_auto(self.full.source)
+        return self.plan
+
+    @property
+    def analysis(self) -> Analysis | None:
+        """The whole photo's analysis, once :meth:`whole_plan` has run."""
+        return self.plan.analysis if self.plan is not None else None
 
     @property
     def name(self) -> str:

@@ -15,7 +15,6 @@ from app.core.context import RunContext
 from app.core.image import ColorSpace
 from app.core.pipeline import Recipe
 from app.core.workflow import AutoRecipe, ExportOptions, auto_recipe, export_file, export_image
-from app.core.workflow.auto import plan_auto
 from app.core.workflow.quality import QualityReport, quality_report
 from app.gui.actions import SHORTCUTS
 from app.gui.batch_dialog import BatchDialog
@@ -94,7 +93,8 @@ class WindowDialogsMixin:
         if image is None:
             return None
 
-        job = self.io_worker.submit(lambda ctx: auto_recipe(image), name="Analysing photo", group="auto")
+        job = self.io_worker.submit(lambda ctx: auto_recipe(image, doc.whole_plan()), name="Analysing photo",
+                                    group="auto")
         job.resulted.connect(self._auto_planned)
         job.failed.connect(lambda msg: self.show_message(f"Auto recipe failed: {msg}", "error"))
         self.job_bar.track(job)
@@ -126,18 +126,17 @@ class WindowDialogsMixin:
             return None
         doc, request = self.doc, self.last_render.request
         before, after, ref = request.source, self.last_render.image, self.reference
-        photo = doc.full.source if doc.full is not None else None
 
         def measure(ctx: RunContext) -> QualityReport:
             # Before is the same rendering as After without the recipe (a RAW op's reduced mosaic
             # developed as the preview develops it), so the columns differ only by the ops.
             b = before if before.space is ColorSpace.SRGB else workflow.render(before, [], ctx.sub(0, 0.2))
             # The verdict on the photo is Auto's and `analyze`'s: the whole photo at full size, once per photo.
-            if photo is not None and doc.analysis is None:
-                doc.analysis = plan_auto(photo).analysis
-            return quality_report(b, after, ref, ctx, whole=doc.analysis)
+            plan = doc.whole_plan()
+            return quality_report(b, after, ref, ctx, whole=plan.analysis if plan is not None else None)
 
-        # On the I/O thread (numpy and LibRaw, no network), so it never delays an interactive render.
+        # On the I/O thread (numpy, LibRaw and the small CPU degradation prior Auto runs on 16 crops of
+        # 96 px; no restoration network), so it never delays an interactive render.
         job = self.io_worker.submit(measure, name="Measuring quality", group="quality", priority=-1)
         self.quality_panel.set_busy()
         # A report that lands after another photo was opened is dropped (the panel was cleared for it).

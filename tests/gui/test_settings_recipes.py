@@ -152,3 +152,19 @@ def test_auto_recipe_from_the_photo_analysis(qtbot, window, datasets_dir):
     assert "Auto" in window.message_bar.text and "low light" in window.message_bar.text
     window.model.undo_stack.undo()
     assert window.model.active_steps() == []
+
+
+def test_auto_button_reuses_the_photos_plan(qtbot, window, photo_png, monkeypatch):
+    # The quality panel and the Auto button judge the same whole photo: it is analysed once per photo.
+    import app.gui.document as document
+
+    calls = []
+    real = document.plan_auto
+    monkeypatch.setattr(document, "plan_auto", lambda image: calls.append(image) or real(image))
+    open_and_wait(qtbot, window, photo_png)
+    for _ in range(2):
+        job = window.auto_recipe()
+        with qtbot.waitSignal(job.finished, timeout=30000):
+            pass
+    assert calls == [window.doc.full.source]
+    assert window.doc.analysis is window.doc.plan.analysis

@@ -82,13 +82,16 @@ def plan_auto(image: Any, path: str | Path | None = None):
     return auto_plan(image, path=path, available=op_available, fit=fit_params)
 
 
-def auto_recipe(image: Image) -> AutoRecipe:
+def auto_recipe(image: Image, plan=None) -> AutoRecipe:
     """Analyse ``image`` as the user sees it and return Auto's steps (empty: nothing to restore).
+
+    ``plan``: :func:`plan_auto`'s result for ``image`` when the caller already has it (the GUI keeps one per
+    photo), so the photo is not analysed twice.
 
     Raises:
         app.core.pipeline.RecipeError: a proposed parameter is out of range (a bug in the planner).
     """
-    plan = plan_auto(image)
+    plan = plan if plan is not None else plan_auto(image)
     steps = [Step.make(p.op_id, **p.params) for p in plan.steps]
     return AutoRecipe(steps, list(plan.findings), [(p.op_id, p.reason) for p in plan.steps])
 
