@@ -247,13 +247,17 @@ class Analysis:
         return bool((b.motion_length >= MOTION_LENGTH_PX and b.anisotropy >= MOTION_ANISOTROPY) or short)
 
     @property
+    def _blur_floor(self) -> float:
+        """The edge width (px) above which the photo reads blurred by that figure alone."""
+        return BLURRED_JPEG_SIGMA_PX if self.jpeg.blockiness >= BLOCKY_RATIO else BLURRED_SIGMA_PX
+
+    @property
     def is_blurred(self) -> bool:
         b = self.blur
-        floor = BLURRED_JPEG_SIGMA_PX if self.jpeg.blockiness >= BLOCKY_RATIO else BLURRED_SIGMA_PX
         prior = (np.isfinite(b.prior) and b.prior >= PRIOR_BLUR and np.isfinite(b.sigma)
                  and b.sigma >= PRIOR_BLUR_SIGMA_PX and self.jpeg.blockiness < BLOCKY_RATIO
                  and self.noise.method255 < NOISY_METHOD255)
-        return bool(b.sigma >= floor or self.is_motion_blurred or prior)
+        return bool(b.sigma >= self._blur_floor or self.is_motion_blurred or prior)
 
     @property
     def is_dark(self) -> bool:
@@ -302,9 +306,8 @@ class Analysis:
             out.append(f"motion blur: about {b.motion_length:.0f} px at {b.motion_angle:.0f} deg")
         elif self.is_blurred:
             b = self.blur
-            floor = BLURRED_JPEG_SIGMA_PX if self.jpeg.blockiness >= BLOCKY_RATIO else BLURRED_SIGMA_PX
             out.append(f"blurred: edge width sigma {b.sigma:.1f} px" + (
-                f", the degradation prior says blur ({b.prior:.2f})" if b.sigma < floor else ""))
+                f", the degradation prior says blur ({b.prior:.2f})" if b.sigma < self._blur_floor else ""))
         if self.is_blocky:
             q = self.jpeg_quality
             out.append(f"JPEG blocking: quality ~{q:.0f}" if q is not None else
