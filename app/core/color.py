@@ -27,6 +27,9 @@ SRGB_GAMMA = 2.4
 SRGB_SLOPE = 12.92
 SRGB_T_ENC = 0.04045
 SRGB_T_LIN = 0.0031308
+#: Rec. 601 luma weights on sRGB values: the grey/colour split of the denoiser's sliders, its guard and its
+#: noise reading (one copy, so the three split a change the same way).
+REC601_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def _prepare(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

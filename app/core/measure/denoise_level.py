@@ -33,7 +33,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-SRGB_LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # Rec. 601, as the op's luma/colour blend
+from app.core.color import REC601_LUMA
+
+SRGB_LUMA = REC601_LUMA  # as the op's luma/colour blend
 
 __all__ = ["PROCESSED_COLOUR_RATIO", "NoiseLevel", "measure_change"]
 

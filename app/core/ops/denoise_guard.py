@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-SRGB_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+from app.core.color import REC601_LUMA
+
+SRGB_LUMA = REC601_LUMA
 K = 2.0
 QUANTILE = 0.1
 BLOCK = 8
